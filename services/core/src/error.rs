@@ -1,0 +1,163 @@
+//! The core's domain errors and their one mapping to the shared vocabulary
+//! (and so to `tonic::Status` and, at the edges, HTTP).
+
+use halo_proto::{ApiError, ErrorKind, FieldError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("a code was sent too recently")]
+    OtpCooldown { retry_after: u64 },
+    #[error("too many codes requested")]
+    OtpRateLimited { retry_after: u64 },
+    #[error("no code was requested for this phone")]
+    OtpNotRequested,
+    #[error("the code has expired")]
+    OtpExpired,
+    #[error("the code was already used")]
+    OtpUsed,
+    #[error("too many wrong codes")]
+    OtpAttemptsExceeded,
+    #[error("wrong code")]
+    OtpWrongCode { attempts_left: i32 },
+    #[error("phone is not an active mitra")]
+    MitraNotRegistered,
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    #[error("refresh token reused; session revoked")]
+    RefreshTokenReused,
+    #[error("session revoked")]
+    SessionRevoked,
+    #[error("session expired")]
+    SessionExpired,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("too many failed logins")]
+    LoginThrottled { retry_after: u64 },
+    #[error("account disabled")]
+    AccountDisabled,
+    #[error("provider not configured")]
+    ProviderNotConfigured,
+    #[error("invalid id token: {0}")]
+    InvalidIdToken(&'static str),
+    #[error("identity provider unreachable")]
+    ProviderUnavailable,
+    #[error("user not found")]
+    UserNotFound,
+    #[error("settings changed since they were read")]
+    VersionConflict,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl CoreError {
+    pub fn invalid(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+        }])
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(err: CoreError) -> Self {
+        use CoreError as E;
+        use ErrorKind as K;
+        let bad = |code: &'static str, message: &'static str| {
+            ApiError::new(K::InvalidInput, code, message)
+        };
+        match err {
+            E::Invalid(details) => ApiError::invalid_fields(details),
+            E::OtpCooldown { retry_after } => ApiError::rate_limited(
+                "otp_cooldown",
+                "a code was just sent; wait before asking for another",
+                retry_after,
+            ),
+            E::OtpRateLimited { retry_after } => ApiError::rate_limited(
+                "otp_rate_limited",
+                "too many codes requested; try again later",
+                retry_after,
+            ),
+            E::OtpNotRequested => bad("otp_not_requested", "no code was requested for this phone"),
+            E::OtpExpired => bad("otp_expired", "the code has expired; request a new one"),
+            E::OtpUsed => bad("otp_used", "the code was already used; request a new one"),
+            E::OtpAttemptsExceeded => bad(
+                "otp_attempts_exceeded",
+                "too many wrong codes; request a new one",
+            ),
+            E::OtpWrongCode { attempts_left } => ApiError::new(
+                K::InvalidInput,
+                "otp_invalid_code",
+                format!("wrong code; {attempts_left} attempt(s) left"),
+            ),
+            E::MitraNotRegistered => ApiError::forbidden(
+                "phone_not_registered",
+                "this phone is not registered as an active mitra; contact your coordinator",
+            ),
+            E::InvalidRefreshToken => {
+                ApiError::unauthenticated("invalid_refresh_token", "the refresh token is invalid")
+            }
+            E::RefreshTokenReused => ApiError::unauthenticated(
+                "refresh_token_reused",
+                "this refresh token was already used; the session has been signed out",
+            ),
+            E::SessionRevoked => {
+                ApiError::unauthenticated("session_revoked", "the session has been signed out")
+            }
+            E::SessionExpired => ApiError::unauthenticated(
+                "session_expired",
+                "the session has expired; sign in again",
+            ),
+            E::InvalidCredentials => {
+                ApiError::unauthenticated("invalid_credentials", "wrong email or password")
+            }
+            E::LoginThrottled { retry_after } => ApiError::rate_limited(
+                "login_throttled",
+                "too many failed sign-ins; try again later",
+                retry_after,
+            ),
+            E::AccountDisabled => {
+                ApiError::forbidden("account_disabled", "this account is disabled")
+            }
+            E::ProviderNotConfigured => ApiError::unavailable(
+                "provider_not_configured",
+                "this sign-in provider is not configured yet",
+            ),
+            E::InvalidIdToken(why) => ApiError::new(
+                K::Unauthenticated,
+                "invalid_id_token",
+                format!("the identity token was refused: {why}"),
+            ),
+            E::ProviderUnavailable => ApiError::unavailable(
+                "provider_unavailable",
+                "the identity provider could not be reached; try again",
+            ),
+            E::UserNotFound => ApiError::not_found("user_not_found", "no such user"),
+            E::VersionConflict => ApiError::new(
+                K::Conflict,
+                "version_conflict",
+                "the settings changed since you loaded them; reload and apply your change again",
+            ),
+            E::Database(err) => {
+                tracing::error!(error = %err, "database error");
+                ApiError::internal()
+            }
+            E::Internal(err) => {
+                tracing::error!(error = format!("{err:#}"), "internal error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<CoreError> for tonic::Status {
+    fn from(err: CoreError) -> Self {
+        ApiError::from(err).into()
+    }
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;

@@ -1,0 +1,193 @@
+//! Thin gRPC adapters: decode the request, call a plain async function,
+//! encode the answer. Errors map through `CoreError -> Status` in one place.
+
+use halo_auth::UserType;
+use halo_proto::v1::{
+    self, auth_service_server::AuthService, config_service_server::ConfigService,
+};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::auth::Auth;
+use crate::auth::otp::Audience;
+use crate::auth::providers::Provider;
+use crate::error::CoreError;
+use crate::settings::SettingsStore;
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn uuid(field: &str, raw: &str) -> Result<Uuid, CoreError> {
+    raw.parse()
+        .map_err(|_| CoreError::invalid(field, "invalid_id", "not a valid id"))
+}
+
+fn optional_uuid(field: &str, raw: Option<&str>) -> Result<Option<Uuid>, CoreError> {
+    raw.map(|raw| uuid(field, raw)).transpose()
+}
+
+fn audience(value: i32) -> Result<Audience, CoreError> {
+    match v1::OtpAudience::try_from(value) {
+        Ok(v1::OtpAudience::Customer) => Ok(Audience::Customer),
+        Ok(v1::OtpAudience::Mitra) => Ok(Audience::Mitra),
+        _ => Err(CoreError::invalid(
+            "audience",
+            "invalid_audience",
+            "customer or mitra",
+        )),
+    }
+}
+
+fn user_type(value: i32) -> Option<UserType> {
+    match v1::UserType::try_from(value) {
+        Ok(v1::UserType::Customer) => Some(UserType::Customer),
+        Ok(v1::UserType::Mitra) => Some(UserType::Mitra),
+        Ok(v1::UserType::CcUser) => Some(UserType::CcUser),
+        _ => None,
+    }
+}
+
+#[tonic::async_trait]
+impl AuthService for Auth {
+    async fn sign_in_anonymous(
+        &self,
+        _: Request<v1::SignInAnonymousRequest>,
+    ) -> Reply<v1::TokenPair> {
+        Ok(Response::new(self.sign_in_anonymous().await?))
+    }
+
+    async fn request_otp(
+        &self,
+        request: Request<v1::RequestOtpRequest>,
+    ) -> Reply<v1::RequestOtpResponse> {
+        let r = request.into_inner();
+        let issued = self
+            .otp
+            .request(&r.phone, audience(r.audience)?, &r.client_ip)
+            .await?;
+        Ok(Response::new(v1::RequestOtpResponse {
+            phone: issued.phone.to_string(),
+            expires_in: issued.expires_in as i64,
+            resend_after: issued.resend_after as i64,
+        }))
+    }
+
+    async fn verify_otp(&self, request: Request<v1::VerifyOtpRequest>) -> Reply<v1::TokenPair> {
+        let r = request.into_inner();
+        let upgrade = optional_uuid("upgrade_user_id", r.upgrade_user_id.as_deref())?;
+        Ok(Response::new(
+            self.verify_otp(&r.phone, &r.code, audience(r.audience)?, upgrade)
+                .await?,
+        ))
+    }
+
+    async fn sign_in_with_provider(
+        &self,
+        request: Request<v1::ProviderSignInRequest>,
+    ) -> Reply<v1::TokenPair> {
+        let r = request.into_inner();
+        let provider = match v1::IdentityProvider::try_from(r.provider) {
+            Ok(v1::IdentityProvider::Google) => Provider::Google,
+            Ok(v1::IdentityProvider::Apple) => Provider::Apple,
+            _ => {
+                return Err(
+                    CoreError::invalid("provider", "invalid_provider", "google or apple").into(),
+                );
+            }
+        };
+        let upgrade = optional_uuid("upgrade_user_id", r.upgrade_user_id.as_deref())?;
+        let pair = self
+            .sign_in_with_provider(provider, &r.id_token, r.nonce.as_deref(), upgrade)
+            .await?;
+        Ok(Response::new(pair))
+    }
+
+    async fn cc_login(&self, request: Request<v1::CcLoginRequest>) -> Reply<v1::TokenPair> {
+        let r = request.into_inner();
+        Ok(Response::new(
+            self.cc_login(&r.email, &r.password, &r.client_ip).await?,
+        ))
+    }
+
+    async fn refresh(&self, request: Request<v1::RefreshRequest>) -> Reply<v1::TokenPair> {
+        let r = request.into_inner();
+        let pair = self
+            .sessions
+            .refresh(&r.refresh_token, user_type(r.expected_user_type))
+            .await?;
+        Ok(Response::new(pair))
+    }
+
+    async fn logout(&self, request: Request<v1::LogoutRequest>) -> Reply<v1::LogoutResponse> {
+        let session_id = uuid("session_id", &request.into_inner().session_id)?;
+        self.sessions.logout(session_id).await?;
+        Ok(Response::new(v1::LogoutResponse {}))
+    }
+
+    async fn update_profile(
+        &self,
+        request: Request<v1::UpdateProfileRequest>,
+    ) -> Reply<v1::Principal> {
+        let r = request.into_inner();
+        let user_id = uuid("user_id", &r.user_id)?;
+        Ok(Response::new(
+            self.update_profile(user_id, &r.display_name).await?,
+        ))
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        request: Request<v1::RevokeUserSessionsRequest>,
+    ) -> Reply<v1::RevokeUserSessionsResponse> {
+        let r = request.into_inner();
+        let user_id = uuid("user_id", &r.user_id)?;
+        let reason = if r.reason.is_empty() {
+            "revoked"
+        } else {
+            r.reason.as_str()
+        };
+        let revoked = self.sessions.revoke_user(user_id, reason).await?;
+        Ok(Response::new(v1::RevokeUserSessionsResponse {
+            revoked: revoked as i64,
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl ConfigService for SettingsStore {
+    async fn get_public_config(
+        &self,
+        _: Request<v1::GetPublicConfigRequest>,
+    ) -> Reply<v1::PublicConfig> {
+        Ok(Response::new(self.public_config()))
+    }
+
+    async fn get_settings(&self, _: Request<v1::GetSettingsRequest>) -> Reply<v1::Settings> {
+        Ok(Response::new(self.settings()))
+    }
+
+    async fn update_settings(
+        &self,
+        request: Request<v1::UpdateSettingsRequest>,
+    ) -> Reply<v1::Settings> {
+        let r = request.into_inner();
+        let actor = uuid("actor_id", &r.actor_id)?;
+        let changes: serde_json::Value = serde_json::from_str(&r.changes_json).map_err(|_| {
+            CoreError::invalid(
+                "settings",
+                "malformed_json",
+                "changes must be a JSON object",
+            )
+        })?;
+        Ok(Response::new(
+            self.update(&r.expected_version, &changes, actor).await?,
+        ))
+    }
+
+    async fn get_settings_history(
+        &self,
+        request: Request<v1::GetSettingsHistoryRequest>,
+    ) -> Reply<v1::SettingsHistory> {
+        let r = request.into_inner();
+        Ok(Response::new(self.history(r.limit, r.before_id).await?))
+    }
+}

@@ -1,0 +1,142 @@
+//! The auth-and-config core: a tonic gRPC server that issues and rotates
+//! credentials (`AuthService`) and owns the operator-tunable knobs
+//! (`ConfigService`). Both edges call it; it is the sole writer of the auth
+//! and config tables.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+mod grpc;
+pub mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::sync::Arc;
+
+use halo_auth::AccessTokens;
+use halo_events::{Bus, channels};
+use halo_proto::v1::{
+    auth_service_server::AuthServiceServer, config_service_server::ConfigServiceServer,
+};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+pub use config::CoreConfig;
+
+use auth::otp::{Otp, OtpSender, StubOtpSender};
+use auth::providers::IdTokenVerifier;
+use auth::secrets::Bcrypt;
+use auth::sessions::Sessions;
+use settings::SettingsStore;
+
+/// rustls needs one process-wide crypto provider (see crates.md); every
+/// binary and test calls this before building an HTTP client.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Everything the RPCs need.
+#[derive(Clone)]
+pub struct CoreState {
+    pub auth: Auth,
+    pub settings: SettingsStore,
+}
+
+pub use auth::Auth;
+
+/// Builds the state: the pool (lazy), the bus, the settings cache (loaded
+/// now), the OTP sender, the JWKS client. Creates the bootstrap admin in
+/// the background.
+pub async fn build_state(
+    config: &CoreConfig,
+    pool: PgPool,
+    otp_sender: Arc<dyn OtpSender>,
+) -> anyhow::Result<CoreState> {
+    install_crypto_provider();
+    let bus = match &config.redis_url {
+        Some(url) => Bus::redis(url, &[channels::CONFIG_CHANGED])?,
+        None => Bus::in_process(),
+    };
+    let settings =
+        SettingsStore::start(pool.clone(), config.env_knobs, bus, config.config_cache_ttl).await?;
+    let bcrypt = Bcrypt::new(config.bcrypt_concurrency);
+    let auth = Auth {
+        sessions: Sessions {
+            pool: pool.clone(),
+            tokens: AccessTokens::new(&config.jwt_secret, config.access_token_ttl),
+            bcrypt: bcrypt.clone(),
+            bcrypt_cost: config.bcrypt_cost,
+            refresh_ttl: config.refresh_token_ttl,
+            reuse_grace: config.refresh_reuse_grace,
+        },
+        otp: Otp {
+            pool: pool.clone(),
+            settings: settings.clone(),
+            sender: otp_sender,
+            code_ttl: config.otp_code_ttl,
+            hmac_key: config.jwt_secret.clone(),
+        },
+        id_tokens: Arc::new(IdTokenVerifier::new(
+            config.google.clone(),
+            config.apple.clone(),
+        )?),
+        cc: auth::cc::CcPasswords {
+            pool,
+            bcrypt,
+            cost: config.cc_password_bcrypt_cost,
+            decoy: Default::default(),
+        },
+    };
+    if let Some((email, password)) = config.bootstrap_admin.clone() {
+        let cc = auth.cc.clone();
+        tokio::spawn(async move {
+            match cc.bootstrap_admin(&email, &password).await {
+                Ok(true) => tracing::info!("created the bootstrap CC admin"),
+                Ok(false) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, "could not create the bootstrap CC admin")
+                }
+            }
+        });
+    }
+    Ok(CoreState { auth, settings })
+}
+
+/// The default OTP sender until Fazpass is wired.
+pub fn stub_otp_sender() -> Arc<dyn OtpSender> {
+    Arc::new(StubOtpSender)
+}
+
+/// Serves the core's gRPC API, standard health and reflection until
+/// `shutdown` resolves; in-flight calls finish first.
+pub async fn run(
+    state: CoreState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<AuthServiceServer<Auth>>().await;
+    health
+        .set_serving::<ConfigServiceServer<SettingsStore>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(halo_proto::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    tracing::info!(addr = %listener.local_addr()?, "core listening");
+    tonic::transport::Server::builder()
+        // One span per RPC, continuing the edge's trace and carrying its
+        // request id, so the core's log lines join the edge's request.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_grpc()
+                .make_span_with(|request: &http::Request<_>| halo_telemetry::request_span(request)),
+        )
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(AuthServiceServer::new(state.auth))
+        .add_service(ConfigServiceServer::new(state.settings))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}

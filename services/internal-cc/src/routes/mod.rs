@@ -1,0 +1,4 @@
+//! HTTP shape only: extract, call a service function, map the result.
+
+pub mod auth;
+pub mod settings;

@@ -1,0 +1,139 @@
+//! The settings page: every DB knob with its bounds and the env values it
+//! depends on; validated, optimistic updates; the change history.
+
+use halo_proto::ApiError;
+use halo_proto::v1::{self, config_service_client::ConfigServiceClient};
+use halo_web::CoreChannel;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingsView {
+    /// Also the `ETag`; send it back as `If-Match` when changing settings.
+    pub version: String,
+    pub settings: Vec<SettingView>,
+    /// Every env-derived value the page shows, e.g. `MITRA_HEARTBEAT_CADENCE_SECONDS`.
+    #[schema(value_type = Object)]
+    pub env: Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingView {
+    pub key: String,
+    #[schema(value_type = Object)]
+    pub value: Value,
+    /// `integer`, `pricing_tiers` or `support_handles`.
+    pub kind: String,
+    pub description: String,
+    /// Inclusive bounds in force now (integers only), env-derived ones applied.
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    /// The env values this knob is checked against.
+    #[schema(value_type = Object)]
+    pub depends_on: Value,
+    pub updated_at: String,
+    pub updated_by: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    pub changes: Vec<ChangeView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeView {
+    pub id: i64,
+    pub key: String,
+    #[schema(value_type = Object)]
+    pub old_value: Value,
+    #[schema(value_type = Object)]
+    pub new_value: Value,
+    pub changed_by: String,
+    pub changed_by_email: Option<String>,
+    pub changed_at: String,
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+impl From<v1::Settings> for SettingsView {
+    fn from(s: v1::Settings) -> Self {
+        Self {
+            version: s.version,
+            env: json(&s.env_json),
+            settings: s
+                .settings
+                .into_iter()
+                .map(|s| SettingView {
+                    value: json(&s.value_json),
+                    depends_on: json(&s.depends_on_json),
+                    key: s.key,
+                    kind: s.kind,
+                    description: s.description,
+                    min: s.min,
+                    max: s.max,
+                    updated_at: s.updated_at,
+                    updated_by: s.updated_by,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn client(core: &CoreChannel) -> ConfigServiceClient<CoreChannel> {
+    ConfigServiceClient::new(core.clone())
+}
+
+pub async fn get(core: &CoreChannel) -> Result<SettingsView, ApiError> {
+    Ok(client(core)
+        .get_settings(v1::GetSettingsRequest {})
+        .await?
+        .into_inner()
+        .into())
+}
+
+pub async fn update(
+    core: &CoreChannel,
+    expected_version: String,
+    changes: Value,
+    actor: Uuid,
+) -> Result<SettingsView, ApiError> {
+    Ok(client(core)
+        .update_settings(v1::UpdateSettingsRequest {
+            expected_version,
+            changes_json: changes.to_string(),
+            actor_id: actor.to_string(),
+        })
+        .await?
+        .into_inner()
+        .into())
+}
+
+pub async fn history(
+    core: &CoreChannel,
+    limit: i32,
+    before_id: Option<i64>,
+) -> Result<HistoryView, ApiError> {
+    let history = client(core)
+        .get_settings_history(v1::GetSettingsHistoryRequest { limit, before_id })
+        .await?
+        .into_inner();
+    Ok(HistoryView {
+        changes: history
+            .changes
+            .into_iter()
+            .map(|c| ChangeView {
+                id: c.id,
+                old_value: json(&c.old_value_json),
+                new_value: json(&c.new_value_json),
+                key: c.key,
+                changed_by: c.changed_by,
+                changed_by_email: c.changed_by_email,
+                changed_at: c.changed_at,
+            })
+            .collect(),
+    })
+}

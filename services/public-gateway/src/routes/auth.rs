@@ -1,0 +1,170 @@
+//! `/api/{shared,client,mitra}/auth/...`
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use halo_auth::Auth;
+use halo_proto::ApiError;
+use halo_proto::v1::{IdentityProvider, OtpAudience};
+use halo_web::{ClientIp, CoreChannel, ErrorBody, Json};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::services::auth::{self as service, OtpSent, TokenResponse};
+
+#[derive(Deserialize, ToSchema)]
+pub struct PhoneBody {
+    /// `08…`, `628…` or `+628…`.
+    #[schema(example = "081234567890")]
+    pub phone: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct VerifyBody {
+    #[schema(example = "081234567890")]
+    pub phone: String,
+    #[schema(example = "123456")]
+    pub code: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GoogleBody {
+    pub id_token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AppleBody {
+    pub id_token: String,
+    /// The raw nonce the app generated, when it used one.
+    pub nonce: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RefreshBody {
+    pub refresh_token: String,
+}
+
+/// Signs in a new anonymous customer.
+#[utoipa::path(post, path = "/api/shared/auth/anonymous", tag = "auth",
+    responses((status = 201, body = TokenResponse), (status = 503, body = ErrorBody)))]
+pub async fn anonymous(
+    State(core): State<CoreChannel>,
+) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
+    Ok((StatusCode::CREATED, Json(service::anonymous(&core).await?)))
+}
+
+/// Sends a six-digit code to a customer's phone.
+#[utoipa::path(post, path = "/api/client/auth/otp/request", tag = "auth", request_body = PhoneBody,
+    responses((status = 202, body = OtpSent),
+        (status = 400, description = "`validation_failed` (field `phone`)", body = ErrorBody),
+        (status = 429, description = "`otp_cooldown` or `otp_rate_limited`, with `Retry-After`", body = ErrorBody)))]
+pub async fn client_otp_request(
+    State(core): State<CoreChannel>,
+    ip: ClientIp,
+    Json(body): Json<PhoneBody>,
+) -> Result<(StatusCode, Json<OtpSent>), ApiError> {
+    let sent =
+        service::request_otp(&core, body.phone, OtpAudience::Customer, ip.to_string()).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+/// Sends a code to a mitra's phone; only phones the CC registered as
+/// active mitras get one (others: 403 `phone_not_registered`).
+#[utoipa::path(post, path = "/api/mitra/auth/otp/request", tag = "auth", request_body = PhoneBody,
+    responses((status = 202, body = OtpSent), (status = 400, body = ErrorBody),
+        (status = 403, description = "`phone_not_registered`", body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn mitra_otp_request(
+    State(core): State<CoreChannel>,
+    ip: ClientIp,
+    Json(body): Json<PhoneBody>,
+) -> Result<(StatusCode, Json<OtpSent>), ApiError> {
+    let sent = service::request_otp(&core, body.phone, OtpAudience::Mitra, ip.to_string()).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+/// Verifies a code and signs the customer in. With an anonymous
+/// customer's Bearer token, that account is upgraded in place (same user
+/// id); if the phone already has an account, that account is signed in.
+#[utoipa::path(post, path = "/api/client/auth/otp/verify", tag = "auth", request_body = VerifyBody,
+    responses((status = 200, body = TokenResponse),
+        (status = 400, description = "`otp_invalid_code`, `otp_expired`, `otp_used`, `otp_attempts_exceeded`, `otp_not_requested`", body = ErrorBody)),
+    security((), ("bearer" = [])))]
+pub async fn client_otp_verify(
+    State(core): State<CoreChannel>,
+    caller: Option<Auth>,
+    Json(body): Json<VerifyBody>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(
+        service::verify_otp(&core, body.phone, body.code, OtpAudience::Customer, caller).await?,
+    ))
+}
+
+/// Verifies a code and signs the mitra in.
+#[utoipa::path(post, path = "/api/mitra/auth/otp/verify", tag = "auth", request_body = VerifyBody,
+    responses((status = 200, body = TokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn mitra_otp_verify(
+    State(core): State<CoreChannel>,
+    Json(body): Json<VerifyBody>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(
+        service::verify_otp(&core, body.phone, body.code, OtpAudience::Mitra, None).await?,
+    ))
+}
+
+/// Signs a customer in with a Google ID token (same upgrade rule as OTP).
+#[utoipa::path(post, path = "/api/client/auth/google", tag = "auth", request_body = GoogleBody,
+    responses((status = 200, body = TokenResponse), (status = 401, description = "`invalid_id_token`", body = ErrorBody),
+        (status = 503, description = "`provider_not_configured`", body = ErrorBody)),
+    security((), ("bearer" = [])))]
+pub async fn google(
+    State(core): State<CoreChannel>,
+    caller: Option<Auth>,
+    Json(body): Json<GoogleBody>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(
+        service::provider_sign_in(&core, IdentityProvider::Google, body.id_token, None, caller)
+            .await?,
+    ))
+}
+
+/// Signs a customer in with an Apple ID token (same upgrade rule as OTP).
+#[utoipa::path(post, path = "/api/client/auth/apple", tag = "auth", request_body = AppleBody,
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security((), ("bearer" = [])))]
+pub async fn apple(
+    State(core): State<CoreChannel>,
+    caller: Option<Auth>,
+    Json(body): Json<AppleBody>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(
+        service::provider_sign_in(
+            &core,
+            IdentityProvider::Apple,
+            body.id_token,
+            body.nonce,
+            caller,
+        )
+        .await?,
+    ))
+}
+
+/// Trades a refresh token for a new pair; the old token stops working.
+/// Replaying an old token signs the session out (`refresh_token_reused`),
+/// except a retry of the previous one within a few seconds.
+#[utoipa::path(post, path = "/api/shared/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses((status = 200, body = TokenResponse),
+        (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused`, `session_revoked`, `session_expired`", body = ErrorBody)))]
+pub async fn refresh(
+    State(core): State<CoreChannel>,
+    Json(body): Json<RefreshBody>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(service::refresh(&core, body.refresh_token).await?))
+}
+
+/// Signs the session out: its refresh token stops working at once; access
+/// tokens already issued stay valid until they expire (at most 1 h).
+#[utoipa::path(post, path = "/api/shared/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn logout(State(core): State<CoreChannel>, auth: Auth) -> Result<StatusCode, ApiError> {
+    service::logout(&core, auth.session_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,54 @@
+//! `GET /api/shared/config`, public so the apps can show support handles
+//! before sign-in; revalidated cheaply with `If-None-Match`.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use halo_proto::ApiError;
+use halo_web::{CoreChannel, ErrorBody};
+
+use crate::services::config::public_config;
+
+/// The app config: `pricing_tiers`, `support_handles`,
+/// `mitra_heartbeat_cadence_seconds`, `mitra_accept_timeout_seconds`,
+/// `extension_timeout_seconds`, `otp_resend_cooldown_seconds`.
+#[utoipa::path(get, path = "/api/shared/config", tag = "config",
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of a copy the app holds")),
+    responses((status = 200, description = "the config, with an `ETag`", content_type = "application/json"),
+        (status = 304, description = "the app's copy is current"), (status = 503, body = ErrorBody)))]
+pub async fn get_config(
+    State(core): State<CoreChannel>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let config = public_config(&core).await?;
+    let etag = format!("\"{}\"", config.version);
+    let etag_header = HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?;
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|given| {
+            given
+                .split(',')
+                .any(|tag| tag.trim().trim_start_matches("W/") == etag)
+        });
+    let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if unchanged {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag_header), cache],
+        )
+            .into_response());
+    }
+    Ok((
+        [
+            (header::ETAG, etag_header),
+            cache,
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+        ],
+        config.json,
+    )
+        .into_response())
+}

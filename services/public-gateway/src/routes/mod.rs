@@ -1,0 +1,5 @@
+//! HTTP shape only: extract, call a service function, map the result.
+
+pub mod auth;
+pub mod config;
+pub mod me;

@@ -1,0 +1,6 @@
+//! What the routes call: each function forwards to the core (or reads the
+//! DB) and shapes the answer for the apps.
+
+pub mod auth;
+pub mod config;
+pub mod profile;

@@ -1,0 +1,40 @@
+//! The one Postgres schema: its embedded migrations and the pool every
+//! process opens from `DATABASE_URL`.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, migrate::Migrator};
+
+/// Every migration under `migrations/`, embedded at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// Pool settings a service reads from env.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+/// Opens a pool without connecting: a service starts (and answers `/healthz`)
+/// while Postgres is still coming up, and `/readyz` reports it.
+pub fn connect_lazy(config: &DbConfig) -> anyhow::Result<PgPool> {
+    let options: PgConnectOptions = config
+        .url
+        .expose_secret()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a valid postgres:// URL"))?;
+    Ok(PgPoolOptions::new()
+        .max_connections(config.max_connections)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_lazy_with(options))
+}
+
+/// Runs pending migrations. sqlx takes a Postgres advisory lock for the
+/// duration, so two concurrent runs serialise and the second finds nothing
+/// to do.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}

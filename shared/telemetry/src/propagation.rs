@@ -1,0 +1,97 @@
+//! The request id and W3C trace context, from an edge's HTTP request, into
+//! gRPC metadata, and out again as the parent of the core's span.
+
+use halo_proto::REQUEST_ID_METADATA;
+use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::trace::TraceContextExt;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// Runs `future` with `request_id` visible to [`current_request_id`] (and so
+/// to the gRPC client interceptor).
+pub async fn scope_request_id<F: Future>(request_id: String, future: F) -> F::Output {
+    REQUEST_ID.scope(request_id, future).await
+}
+
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// The span of one inbound request (HTTP at an edge, gRPC at the core): it
+/// carries the request id, continues the caller's trace when the headers
+/// have a `traceparent`, and records the trace id for log correlation.
+pub fn request_span<B>(request: &http::Request<B>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID_METADATA)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+        trace_id = tracing::field::Empty,
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(request.headers()))
+    });
+    if parent.span().span_context().is_valid() {
+        let _ = span.set_parent(parent);
+    }
+    let trace_id = span.context().span().span_context().trace_id();
+    if trace_id != opentelemetry::trace::TraceId::INVALID {
+        span.record("trace_id", tracing::field::display(trace_id));
+    }
+    span
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
+}
+
+struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
+
+impl Injector for MetadataInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            tonic::metadata::MetadataValue::try_from(value.as_str()),
+        ) {
+            self.0.insert(key, value);
+        }
+    }
+}
+
+/// A tonic client interceptor adding `x-request-id` and `traceparent` to
+/// every call made from inside a request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrpcContextInterceptor;
+
+impl tonic::service::Interceptor for GrpcContextInterceptor {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(id) = current_request_id()
+            && let Ok(value) = tonic::metadata::MetadataValue::try_from(id.as_str())
+        {
+            request.metadata_mut().insert(REQUEST_ID_METADATA, value);
+        }
+        let context = tracing::Span::current().context();
+        opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.inject_context(&context, &mut MetadataInjector(request.metadata_mut()))
+        });
+        Ok(request)
+    }
+}

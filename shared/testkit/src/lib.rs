@@ -1,0 +1,41 @@
+//! Test support shared by every service's tests: a fresh, migrated Postgres
+//! database per test, a private `redis-server` a test may stop and start,
+//! a local JWKS server standing in for Google/Apple, and HTTP answer reading.
+
+mod http;
+mod jwks;
+mod postgres;
+mod redis_server;
+
+pub use http::{Answer, silent_server};
+pub use jwks::JwksServer;
+pub use postgres::TestDb;
+pub use redis_server::RedisServer;
+
+/// A free loopback port, chosen by the OS.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("the OS hands out a loopback port")
+}
+
+/// Polls `check` every 50 ms until it holds or `within` passes; returns
+/// how long it took, or `None` on timeout.
+pub async fn eventually<F, Fut>(
+    within: std::time::Duration,
+    mut check: F,
+) -> Option<std::time::Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while started.elapsed() < within {
+        if check().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    None
+}
