@@ -110,10 +110,12 @@ impl AuthService for Auth {
 
     async fn refresh(&self, request: Request<v1::RefreshRequest>) -> Reply<v1::TokenPair> {
         let r = request.into_inner();
-        let pair = self
-            .sessions
-            .refresh(&r.refresh_token, user_type(r.expected_user_type))
-            .await?;
+        let allowed: Vec<UserType> = r
+            .allowed_user_types
+            .iter()
+            .filter_map(|t| user_type(*t))
+            .collect();
+        let pair = self.sessions.refresh(&r.refresh_token, &allowed).await?;
         Ok(Response::new(pair))
     }
 

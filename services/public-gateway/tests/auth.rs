@@ -463,3 +463,42 @@ async fn a_customer_can_change_their_display_name_and_bad_names_are_field_errors
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
     assert_eq!(empty.body["error"]["details"][0]["field"], "display_name");
 }
+
+#[tokio::test]
+async fn a_control_center_refresh_token_is_refused_here_without_being_rotated() {
+    let app = spawn_app().await;
+    sqlx::query(
+        "INSERT INTO auth.cc_users (id, email, password_hash, role) VALUES ($1, 'ops@halobestie.id', $2, 'operator')",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .bind(bcrypt::hash("a long password", 4).unwrap())
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let cc = app
+        .core
+        .state
+        .auth
+        .cc_login("ops@halobestie.id", "a long password", "127.0.0.1")
+        .await
+        .unwrap();
+    let answer = app
+        .post(
+            "/api/shared/auth/refresh",
+            json!({"refresh_token": cc.refresh_token}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.body["error"]["code"], "invalid_refresh_token");
+    let still_valid = app
+        .core
+        .state
+        .auth
+        .sessions
+        .refresh(&cc.refresh_token, &[UserType::CcUser])
+        .await;
+    assert!(
+        still_valid.is_ok(),
+        "the CC session's token was not consumed"
+    );
+}

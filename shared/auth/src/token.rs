@@ -103,7 +103,7 @@ impl AccessTokens {
         self.inner.ttl
     }
 
-    /// Signs a token for a session; returns it with its lifetime in seconds.
+    /// Signs a token for a session, valid for [`Self::ttl`].
     pub fn issue(&self, user_id: Uuid, user_type: UserType, session_id: Uuid) -> String {
         let now = chrono::Utc::now().timestamp();
         self.sign(&Claims {

@@ -9,7 +9,6 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{Mutex, broadcast};
-use uuid_like::instance_id;
 
 /// Channel names, one place.
 pub mod channels {
@@ -181,16 +180,14 @@ async fn subscribe_forever(bus: Bus, channels: Vec<&'static str>) {
     }
 }
 
-mod uuid_like {
-    /// Tells this instance's own messages apart when Valkey echoes them.
-    pub fn instance_id() -> String {
-        use std::hash::{BuildHasher, RandomState};
-        format!(
-            "{}-{:x}",
-            std::process::id(),
-            RandomState::new().hash_one(std::time::SystemTime::now())
-        )
-    }
+/// Tells this instance's own messages apart when Valkey echoes them.
+fn instance_id() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    format!(
+        "{}-{:x}",
+        std::process::id(),
+        RandomState::new().hash_one(std::time::SystemTime::now())
+    )
 }
 
 #[cfg(test)]

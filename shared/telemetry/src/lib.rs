@@ -41,7 +41,7 @@ impl TelemetryGuard {
 
 /// Installs the global subscriber and propagator. Call once, inside the
 /// Tokio runtime (the OTLP exporter needs it).
-pub fn init(config: &TelemetryConfig) -> anyhow_like::Result<TelemetryGuard> {
+pub fn init(config: &TelemetryConfig) -> anyhow::Result<TelemetryGuard> {
     opentelemetry::global::set_text_map_propagator(
         opentelemetry_sdk::propagation::TraceContextPropagator::new(),
     );
@@ -54,7 +54,7 @@ pub fn init(config: &TelemetryConfig) -> anyhow_like::Result<TelemetryGuard> {
             .with_tonic()
             .with_endpoint(endpoint.clone())
             .build()
-            .map_err(|e| anyhow_like::Error(format!("OTEL_EXPORTER_OTLP_ENDPOINT: {e}")))?;
+            .map_err(|e| anyhow::anyhow!("OTEL_EXPORTER_OTLP_ENDPOINT: {e}"))?;
         provider = provider.with_batch_exporter(exporter);
     }
     // Without an exporter the provider still assigns trace ids, so logs and
@@ -70,19 +70,6 @@ pub fn init(config: &TelemetryConfig) -> anyhow_like::Result<TelemetryGuard> {
             .with(cloud_logging::layer(config.gcp_project.clone()))
             .try_init()
     };
-    installed.map_err(|e| anyhow_like::Error(format!("tracing already initialised: {e}")))?;
+    installed.map_err(|e| anyhow::anyhow!("tracing already initialised: {e}"))?;
     Ok(TelemetryGuard { provider })
-}
-
-/// A tiny error type, so this crate does not force `anyhow` on callers.
-pub mod anyhow_like {
-    #[derive(Debug)]
-    pub struct Error(pub String);
-    impl std::fmt::Display for Error {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-    impl std::error::Error for Error {}
-    pub type Result<T> = std::result::Result<T, Error>;
 }

@@ -85,13 +85,12 @@ impl Sessions {
         upgraded: bool,
     ) -> CoreResult<v1::TokenPair> {
         let session_id = Uuid::now_v7();
-        let user_id: Uuid = principal.proto.id.parse().map_err(anyhow::Error::from)?;
         sqlx::query(
             "INSERT INTO auth.sessions (id, user_id, user_type, refresh_generation, expires_at)
              VALUES ($1, $2, $3, 1, now() + make_interval(secs => $4))",
         )
         .bind(session_id)
-        .bind(user_id)
+        .bind(principal.id)
         .bind(principal.user_type.as_str())
         .bind(self.refresh_ttl.as_secs_f64())
         .execute(&mut *conn)
@@ -113,9 +112,10 @@ impl Sessions {
         secret: &str,
         upgraded: bool,
     ) -> v1::TokenPair {
-        let user_id = principal.proto.id.parse().unwrap_or_default();
         v1::TokenPair {
-            access_token: self.tokens.issue(user_id, principal.user_type, session_id),
+            access_token: self
+                .tokens
+                .issue(principal.id, principal.user_type, session_id),
             access_expires_in: self.tokens.ttl().as_secs() as i64,
             refresh_token: RefreshToken::format(session_id, generation, secret),
             refresh_expires_in: self.refresh_ttl.as_secs() as i64,
@@ -125,14 +125,11 @@ impl Sessions {
         }
     }
 
-    /// Rotates a refresh token. `expected` refuses tokens of another user
-    /// type (the CC takes only `cc_user` sessions, the apps never those).
+    /// Rotates a refresh token. A non-empty `allowed` refuses sessions of
+    /// other user types before anything rotates (the CC takes only `cc_user`
+    /// sessions, the apps never those).
     #[tracing::instrument(skip_all, err(Display))]
-    pub async fn refresh(
-        &self,
-        raw: &str,
-        expected: Option<UserType>,
-    ) -> CoreResult<v1::TokenPair> {
+    pub async fn refresh(&self, raw: &str, allowed: &[UserType]) -> CoreResult<v1::TokenPair> {
         let token = RefreshToken::parse(raw).ok_or(CoreError::InvalidRefreshToken)?;
         let stored: Option<String> = sqlx::query_scalar(
             "SELECT token_hash FROM auth.refresh_tokens WHERE session_id = $1 AND generation = $2",
@@ -160,7 +157,7 @@ impl Sessions {
         .ok_or(CoreError::InvalidRefreshToken)?;
         let user_type =
             UserType::parse(&session.user_type).ok_or(CoreError::InvalidRefreshToken)?;
-        if expected.is_some_and(|expected| expected != user_type) {
+        if !allowed.is_empty() && !allowed.contains(&user_type) {
             return Err(CoreError::InvalidRefreshToken);
         }
         if session.revoked_at.is_some() {

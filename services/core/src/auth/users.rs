@@ -21,6 +21,7 @@ struct PrincipalRow {
 
 /// A principal and whether it may still sign in.
 pub struct Principal {
+    pub id: Uuid,
     pub proto: v1::Principal,
     pub user_type: UserType,
     pub active: bool,
@@ -62,6 +63,7 @@ pub async fn load_principal(
     let row = row.ok_or(CoreError::UserNotFound)?;
     let user_type = UserType::parse(&row.user_type).ok_or(CoreError::UserNotFound)?;
     Ok(Principal {
+        id: row.id,
         proto: v1::Principal {
             id: row.id.to_string(),
             user_type: to_proto_type(user_type).into(),

@@ -82,7 +82,7 @@ pub async fn refresh(core: &CoreChannel, refresh_token: String) -> Result<Issued
     client(core)
         .refresh(v1::RefreshRequest {
             refresh_token,
-            expected_user_type: v1::UserType::CcUser.into(),
+            allowed_user_types: vec![v1::UserType::CcUser.into()],
         })
         .await?
         .into_inner()

@@ -143,23 +143,17 @@ pub async fn provider_sign_in(
         .try_into()
 }
 
-/// Mobile refresh tokens only; a CC session's token is refused here.
+/// Mobile sessions only: the core refuses a CC session's token before
+/// rotating it.
 pub async fn refresh(core: &CoreChannel, refresh_token: String) -> Result<TokenResponse, ApiError> {
-    let pair = client(core)
+    client(core)
         .refresh(v1::RefreshRequest {
             refresh_token,
-            expected_user_type: v1::UserType::Unspecified.into(),
+            allowed_user_types: vec![v1::UserType::Customer.into(), v1::UserType::Mitra.into()],
         })
         .await?
-        .into_inner();
-    let principal_type = pair.principal.as_ref().map(|p| p.user_type());
-    if principal_type == Some(v1::UserType::CcUser) {
-        return Err(ApiError::unauthenticated(
-            "invalid_refresh_token",
-            "the refresh token is invalid",
-        ));
-    }
-    pair.try_into()
+        .into_inner()
+        .try_into()
 }
 
 pub async fn logout(core: &CoreChannel, session_id: Uuid) -> Result<(), ApiError> {

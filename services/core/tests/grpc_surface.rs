@@ -1,0 +1,88 @@
+//! What operators and the edges see of the core over gRPC: reflection
+//! (`grpcurl list`), the standard health service, and errors that keep
+//! their code across the hop.
+
+use halo_core::testing::{config, spawn};
+use halo_proto::ApiError;
+use halo_proto::v1::{self, auth_service_client::AuthServiceClient};
+use halo_testkit::TestDb;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+async fn channel(url: &str) -> tonic::transport::Channel {
+    tonic::transport::Channel::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn reflection_lists_the_core_services_as_grpcurl_would() {
+    halo_core::install_crypto_provider();
+    let db = TestDb::new().await;
+    let core = spawn(&config(&db.url, &[]), db.pool.clone()).await;
+    let mut client = ServerReflectionClient::new(channel(&core.url).await);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(MessageResponse::ListServicesResponse(list)) =
+        answers.message().await.unwrap().unwrap().message_response
+    else {
+        panic!("not a service list");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for expected in [
+        "halo.core.v1.AuthService",
+        "halo.core.v1.ConfigService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_health_service_reports_serving() {
+    halo_core::install_crypto_provider();
+    let db = TestDb::new().await;
+    let core = spawn(&config(&db.url, &[]), db.pool.clone()).await;
+    let answer = HealthClient::new(channel(&core.url).await)
+        .check(HealthCheckRequest {
+            service: "halo.core.v1.AuthService".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer.into_inner().status, 1, "SERVING");
+}
+
+#[tokio::test]
+async fn a_domain_error_arrives_at_the_caller_with_its_stable_code() {
+    halo_core::install_crypto_provider();
+    let db = TestDb::new().await;
+    let core = spawn(&config(&db.url, &[]), db.pool.clone()).await;
+    let status = AuthServiceClient::connect(core.url.clone())
+        .await
+        .unwrap()
+        .request_otp(v1::RequestOtpRequest {
+            phone: "12".into(),
+            audience: v1::OtpAudience::Customer.into(),
+            client_ip: "127.0.0.1".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    let error = ApiError::from(status);
+    assert_eq!(error.details[0].code, "invalid_phone");
+}
