@@ -34,6 +34,8 @@ pub enum ErrorKind {
     RateLimited,
     /// 503: a dependency is down or a feature is not configured.
     Unavailable,
+    /// 504: a dependency did not answer in time.
+    UpstreamTimeout,
     /// 500: never carries the cause to the caller.
     Internal,
 }
@@ -52,6 +54,7 @@ impl ErrorKind {
             Self::PayloadTooLarge => S::PAYLOAD_TOO_LARGE,
             Self::RateLimited => S::TOO_MANY_REQUESTS,
             Self::Unavailable => S::SERVICE_UNAVAILABLE,
+            Self::UpstreamTimeout => S::GATEWAY_TIMEOUT,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,7 +67,7 @@ impl ErrorKind {
             Self::Forbidden => C::PermissionDenied,
             Self::NotFound => C::NotFound,
             Self::MethodNotAllowed => C::Unimplemented,
-            Self::Timeout => C::DeadlineExceeded,
+            Self::Timeout | Self::UpstreamTimeout => C::DeadlineExceeded,
             Self::Conflict => C::Aborted,
             Self::RateLimited => C::ResourceExhausted,
             Self::Unavailable => C::Unavailable,
@@ -82,7 +85,7 @@ impl ErrorKind {
             C::AlreadyExists | C::Aborted | C::FailedPrecondition => Self::Conflict,
             C::ResourceExhausted => Self::RateLimited,
             C::Unavailable => Self::Unavailable,
-            C::DeadlineExceeded | C::Cancelled => Self::Timeout,
+            C::DeadlineExceeded | C::Cancelled => Self::UpstreamTimeout,
             _ => Self::Internal,
         }
     }
@@ -233,7 +236,7 @@ impl From<tonic::Status> for ApiError {
                     "the auth service is unavailable, try again",
                 ),
                 tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => Self::new(
-                    ErrorKind::Timeout,
+                    ErrorKind::UpstreamTimeout,
                     "upstream_timeout",
                     "the auth service did not answer in time",
                 ),
@@ -309,6 +312,13 @@ mod tests {
             http::StatusCode::SERVICE_UNAVAILABLE
         );
         assert_eq!(received.code, "core_unavailable");
+    }
+
+    #[test]
+    fn a_core_that_runs_out_of_time_is_a_504() {
+        let received = ApiError::from(tonic::Status::deadline_exceeded("timeout expired"));
+        assert_eq!(received.http_status(), http::StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(received.code, "upstream_timeout");
     }
 
     #[test]

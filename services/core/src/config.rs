@@ -21,9 +21,8 @@ pub struct CoreConfig {
     pub bcrypt_cost: u32,
     /// Cost of CC password hashes (`CC_PASSWORD_BCRYPT_COST`).
     pub cc_password_bcrypt_cost: u32,
-    /// At most this many bcrypt jobs at once, so a refresh storm queues
-    /// instead of starving every other thread of CPU.
-    pub bcrypt_concurrency: usize,
+    /// Threads of the low-priority bcrypt pool (`BCRYPT_THREADS`).
+    pub bcrypt_threads: usize,
     pub otp_code_ttl: Duration,
     pub env_knobs: EnvKnobs,
     pub google: ProviderConfig,
@@ -78,9 +77,11 @@ impl CoreConfig {
             refresh_reuse_grace: seconds(env, "REFRESH_REUSE_GRACE_SECONDS", 10, 0, 300)?,
             bcrypt_cost: env.int_in("BCRYPT_COST", 10, 4, 31)? as u32,
             cc_password_bcrypt_cost: env.int_in("CC_PASSWORD_BCRYPT_COST", 12, 4, 31)? as u32,
-            bcrypt_concurrency: env.int_in(
-                "BCRYPT_CONCURRENCY",
-                std::thread::available_parallelism().map_or(2, |n| n.get() as i64),
+            // Twice the cores: at low priority they soak up every idle cycle
+            // without crowding out request handling.
+            bcrypt_threads: env.int_in(
+                "BCRYPT_THREADS",
+                2 * std::thread::available_parallelism().map_or(2, |n| n.get() as i64),
                 1,
                 256,
             )? as usize,

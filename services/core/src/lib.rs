@@ -60,7 +60,7 @@ pub async fn build_state(
     };
     let settings =
         SettingsStore::start(pool.clone(), config.env_knobs, bus, config.config_cache_ttl).await?;
-    let bcrypt = Bcrypt::new(config.bcrypt_concurrency);
+    let bcrypt = Bcrypt::new(config.bcrypt_threads);
     let auth = Auth {
         sessions: Sessions {
             pool: pool.clone(),

@@ -27,7 +27,11 @@ impl GatewayConfig {
         Ok(Self {
             listen: SocketAddr::new(host, port),
             database_url: env.secret("DATABASE_URL", 1)?,
-            database_max_connections: env.int_in("DATABASE_MAX_CONNECTIONS", 10, 1, 200)? as u32,
+            // Twice the cores: measured on 2 cores, 4 connections served
+            // `GET /me` ~20% faster than 10 (fewer Postgres backends
+            // competing for the same CPUs).
+            database_max_connections: env.int_in("DATABASE_MAX_CONNECTIONS", 2 * cores(), 1, 200)?
+                as u32,
             jwt_secret: env.secret("AUTH_JWT_SECRET", 32)?,
             core_grpc_url: env
                 .optional("CORE_GRPC_URL")
@@ -57,4 +61,8 @@ impl GatewayConfig {
             },
         })
     }
+}
+
+fn cores() -> i64 {
+    std::thread::available_parallelism().map_or(2, |n| n.get() as i64)
 }

@@ -29,13 +29,20 @@ pub fn request_span<B>(request: &http::Request<B>) -> tracing::Span {
         .get(REQUEST_ID_METADATA)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let span = tracing::info_span!(
+    // At ERROR level so it exists whenever any line would be logged: every
+    // warning or error of a request carries its request id, even at
+    // RUST_LOG=warn.
+    let span = tracing::error_span!(
         "request",
         method = %request.method(),
         path = %request.uri().path(),
         request_id = %request_id,
         trace_id = tracing::field::Empty,
     );
+    if span.is_disabled() {
+        // Logging is off: nothing would record the trace.
+        return span;
+    }
     let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.extract(&HeaderExtractor(request.headers()))
     });

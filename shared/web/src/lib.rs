@@ -14,7 +14,6 @@ mod serve;
 pub use client_ip::ClientIp;
 pub use core_client::{CoreChannel, core_channel};
 pub use errors::{ErrorBody, internal_error};
-pub use halo_env::shutdown_signal;
 pub use health::{Readiness, health_routes};
 pub use json::Json;
 pub use openapi::{BearerScheme, serve_openapi};

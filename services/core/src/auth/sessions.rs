@@ -139,12 +139,14 @@ impl Sessions {
         .fetch_optional(&self.pool)
         .await?;
         let stored = stored.ok_or(CoreError::InvalidRefreshToken)?;
-        // Hashes never change once written, so both bcrypt jobs run before the
-        // row lock; the lock then decides, on current state, what happens.
-        if !self.bcrypt.verify(token.secret.clone(), stored).await? {
-            return Err(CoreError::InvalidRefreshToken);
-        }
-        let fresh = self.fresh_secret().await?;
+        // Hashes never change once written, so bcrypt runs before the row
+        // lock; the lock then decides, on current state, what happens.
+        let fresh = self
+            .bcrypt
+            .verify_then_rehash(token.secret.clone(), stored, self.bcrypt_cost)
+            .await?
+            .map(|(secret, hash)| FreshSecret { secret, hash })
+            .ok_or(CoreError::InvalidRefreshToken)?;
 
         let mut tx = self.pool.begin().await?;
         let session: SessionRow = sqlx::query_as(

@@ -226,14 +226,14 @@ impl SettingsStore {
         if changed > 0 {
             self.reload().await?;
             let version = self.snapshot().version.to_string();
-            if let Err(err) = self
-                .inner
-                .bus
-                .publish(channels::CONFIG_CHANGED, &version)
-                .await
-            {
-                tracing::warn!(error = %err, "settings saved but not broadcast; other instances catch up by polling");
-            }
+            // The change is committed and live here; telling the others
+            // must not hold the operator's request up when Valkey is slow.
+            let bus = self.inner.bus.clone();
+            tokio::spawn(async move {
+                if let Err(err) = bus.publish(channels::CONFIG_CHANGED, &version).await {
+                    tracing::warn!(error = %err, "settings saved but not broadcast; other instances catch up by polling");
+                }
+            });
             tracing::info!(changed, "settings updated");
         }
         Ok(self.settings())
