@@ -102,3 +102,51 @@ impl tonic::service::Interceptor for GrpcContextInterceptor {
         Ok(request)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::TracerProvider as _;
+    use tonic::service::Interceptor;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+    /// One trace across the hop: the core's span continues the edge's trace,
+    /// and a call made inside it carries that trace and the request id on.
+    #[test]
+    fn the_trace_and_request_id_cross_the_grpc_hop() {
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            let incoming = http::Request::builder()
+                .header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
+                .header(REQUEST_ID_METADATA, "req-42")
+                .body(())
+                .unwrap();
+            let span = request_span(&incoming);
+            let trace_id = span.context().span().span_context().trace_id().to_string();
+            assert_eq!(trace_id, TRACE_ID, "the span continues the caller's trace");
+
+            let outgoing = span.in_scope(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
+                runtime.block_on(scope_request_id("req-42".into(), async {
+                    GrpcContextInterceptor
+                        .call(tonic::Request::new(()))
+                        .unwrap()
+                }))
+            });
+            let metadata = outgoing.metadata();
+            assert_eq!(metadata.get(REQUEST_ID_METADATA).unwrap(), "req-42");
+            let traceparent = metadata.get("traceparent").unwrap().to_str().unwrap();
+            assert!(traceparent.contains(TRACE_ID), "{traceparent}");
+        });
+    }
+}
