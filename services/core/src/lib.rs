@@ -22,6 +22,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 
+pub use auth::Auth;
 pub use config::CoreConfig;
 
 use auth::otp::{Otp, OtpSender, StubOtpSender};
@@ -30,8 +31,8 @@ use auth::secrets::Bcrypt;
 use auth::sessions::Sessions;
 use settings::SettingsStore;
 
-/// rustls needs one process-wide crypto provider (see crates.md); every
-/// binary and test calls this before building an HTTP client.
+/// reqwest is built without a TLS crypto provider of its own, so rustls needs
+/// a process-wide one (ring) before the first HTTP client is built.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
@@ -42,8 +43,6 @@ pub struct CoreState {
     pub auth: Auth,
     pub settings: SettingsStore,
 }
-
-pub use auth::Auth;
 
 /// Builds the state: the pool (lazy), the bus, the settings cache (loaded
 /// now), the OTP sender, the JWKS client. Creates the bootstrap admin in
