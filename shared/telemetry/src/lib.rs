@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-pub use propagation::{GrpcContextInterceptor, current_request_id, request_span, scope_request_id};
+pub use propagation::{GrpcContextInterceptor, RequestContext, request_span, scope_request};
 
 /// What [`init`] needs; read from env by each service's config.
 #[derive(Debug, Clone, Default)]
@@ -62,6 +62,7 @@ pub fn init(config: &TelemetryConfig) -> anyhow::Result<TelemetryGuard> {
     let provider = provider.build();
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer(config.service_name));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let otel = config.otlp_endpoint.as_ref().map(|_| otel);
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let installed = if config.text_logs {
         registry.with(tracing_subscriber::fmt::layer()).try_init()

@@ -74,13 +74,9 @@ fn from_bare_status(status: StatusCode) -> ApiError {
 
 /// Renders every error response in the one shape, with the request id.
 pub async fn render_errors(request: Request, next: Next) -> Response {
-    let request_id = request
-        .headers()
-        .get(halo_proto::REQUEST_ID_METADATA)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .unwrap_or_default();
-    let response = halo_telemetry::scope_request_id(request_id.clone(), next.run(request)).await;
+    let context = halo_telemetry::RequestContext::from_headers(request.headers());
+    let request_id = context.request_id.clone();
+    let response = halo_telemetry::scope_request(context, next.run(request)).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
