@@ -202,12 +202,7 @@ impl Auth {
             ));
         }
         let mut conn = self.sessions.pool.acquire().await?;
-        users::update_display_name(&mut conn, user_id, display_name).await?;
-        let user_type: String = sqlx::query_scalar("SELECT user_type FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(&mut *conn)
-            .await?;
-        let user_type = UserType::parse(&user_type).ok_or(CoreError::UserNotFound)?;
+        let user_type = users::update_display_name(&mut conn, user_id, display_name).await?;
         Ok(load_principal(&mut conn, user_type, user_id).await?.proto)
     }
 }

@@ -95,21 +95,23 @@ pub async fn create_customer(
     Ok(id)
 }
 
+/// Sets a customer's or mitra's display name; returns their user type.
 pub async fn update_display_name(
     conn: &mut PgConnection,
     id: Uuid,
     display_name: &str,
-) -> CoreResult<()> {
-    let updated =
-        sqlx::query("UPDATE users SET display_name = $2, updated_at = now() WHERE id = $1")
-            .bind(id)
-            .bind(display_name)
-            .execute(conn)
-            .await?;
-    if updated.rows_affected() == 0 {
-        return Err(CoreError::UserNotFound);
-    }
-    Ok(())
+) -> CoreResult<UserType> {
+    let user_type: Option<String> = sqlx::query_scalar(
+        "UPDATE users SET display_name = $2, updated_at = now() WHERE id = $1 RETURNING user_type",
+    )
+    .bind(id)
+    .bind(display_name)
+    .fetch_optional(conn)
+    .await?;
+    user_type
+        .as_deref()
+        .and_then(UserType::parse)
+        .ok_or(CoreError::UserNotFound)
 }
 
 /// Gives a phone-less customer (anonymous, or signed in with Google/Apple)
