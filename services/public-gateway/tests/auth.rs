@@ -200,12 +200,7 @@ async fn every_indonesian_spelling_of_a_phone_signs_in_the_same_customer() {
     assert_eq!(first.body["user"]["phone"], "+62812****7001");
     // Past the resend cooldown, the other spellings reach the same account.
     for spelling in ["6281234567001", "+6281234567001"] {
-        sqlx::query(
-            "UPDATE auth.otp_challenges SET created_at = created_at - interval '2 minutes'",
-        )
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
+        app.pass_otp_cooldown().await;
         let again = app.otp_sign_in("client", spelling, None).await;
         assert_eq!(
             again.body["user"]["id"], first.body["user"]["id"],
@@ -335,10 +330,7 @@ async fn verifying_a_phone_with_an_anonymous_token_upgrades_that_account_in_plac
 async fn a_phone_that_already_has_an_account_signs_into_that_account_instead() {
     let app = spawn_app().await;
     let owner = app.otp_sign_in("client", "081234567010", None).await;
-    sqlx::query("UPDATE auth.otp_challenges SET created_at = created_at - interval '2 minutes'")
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
+    app.pass_otp_cooldown().await;
     let anonymous = app.anonymous().await;
     let signed_in = app
         .otp_sign_in(
@@ -507,10 +499,7 @@ async fn a_control_center_refresh_token_is_refused_here_without_being_rotated() 
 async fn revoking_a_user_signs_out_every_session_of_theirs() {
     let app = spawn_app().await;
     let phone_owner = app.otp_sign_in("client", "081234567014", None).await.body;
-    sqlx::query("UPDATE auth.otp_challenges SET created_at = created_at - interval '2 minutes'")
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
+    app.pass_otp_cooldown().await;
     let second_device = app.otp_sign_in("client", "081234567014", None).await.body;
     let mut core =
         halo_proto::v1::auth_service_client::AuthServiceClient::connect(app.core.url.clone())

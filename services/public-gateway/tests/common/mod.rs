@@ -120,6 +120,17 @@ impl TestApp {
         .await
     }
 
+    /// Ages every OTP challenge past the resend cooldown, so a test can ask
+    /// for another code at once.
+    pub async fn pass_otp_cooldown(&self) {
+        sqlx::query(
+            "UPDATE auth.otp_challenges SET created_at = created_at - interval '2 minutes'",
+        )
+        .execute(&self.db.pool)
+        .await
+        .unwrap();
+    }
+
     /// Registers an active mitra the way CC will.
     pub async fn register_mitra(&self, phone_e164: &str) -> uuid::Uuid {
         let id = uuid::Uuid::now_v7();
