@@ -18,6 +18,10 @@ CC_BOOTSTRAP_ADMIN_PASSWORD=$(head -c 12 /dev/urandom | base64 | tr -d '/+=\n')
 ENV
   log "wrote development secrets to $env_file"
 fi
+# Files written before the core required a service credential lack it.
+if ! grep -q '^CORE_SERVICE_SECRET=' "$env_file"; then
+  echo "CORE_SERVICE_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" >>"$env_file"
+fi
 set -a
 # shellcheck disable=SC1090
 source "$env_file"
@@ -25,6 +29,8 @@ DATABASE_URL=${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/halobes
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 CORE_GRPC_ADDR=${CORE_GRPC_ADDR:-127.0.0.1:50051}
 CORE_GRPC_URL=${CORE_GRPC_URL:-http://$CORE_GRPC_ADDR}
+# One core serves both edges here; in production each edge has its own.
+CORE_SURFACE=${CORE_SURFACE:-all}
 CC_ALLOWED_ORIGINS=${CC_ALLOWED_ORIGINS:-http://localhost:5173}
 LOG_FORMAT=${LOG_FORMAT:-text}
 RUST_LOG=${RUST_LOG:-info}

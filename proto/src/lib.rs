@@ -16,3 +16,10 @@ pub mod v1 {
 
 /// The gRPC metadata key carrying the caller's request id into the core.
 pub const REQUEST_ID_METADATA: &str = "x-request-id";
+
+/// The metadata key of the service credential (`CORE_SERVICE_SECRET`) every
+/// call to the core carries.
+pub const SERVICE_CREDENTIAL_METADATA: &str = "x-halo-service-credential";
+
+/// The metadata key of the access token of the user a call is made for.
+pub const ON_BEHALF_OF_METADATA: &str = "x-halo-on-behalf-of";

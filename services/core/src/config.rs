@@ -4,12 +4,21 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use halo_env::{Env, EnvError};
+pub use halo_knobs::EnvKnobs;
 use secrecy::SecretString;
+
+use crate::caller::Surface;
 
 /// Deploy-fixed values. Operator-tunable ones live in `app_config`.
 #[derive(Debug, Clone)]
 pub struct CoreConfig {
+    /// Loopback by default: only the edge beside it calls the core.
     pub grpc_addr: SocketAddr,
+    /// `CORE_SERVICE_SECRET`: every call must carry it.
+    pub service_secret: SecretString,
+    /// `CORE_SURFACE`: which RPCs this core serves; required, so a
+    /// deployment cannot forget to narrow it.
+    pub surface: Surface,
     pub database_url: SecretString,
     pub database_max_connections: u32,
     pub redis_url: Option<String>,
@@ -31,13 +40,6 @@ pub struct CoreConfig {
     /// How stale another instance's settings may get while Valkey is down.
     pub config_cache_ttl: Duration,
     pub telemetry: halo_telemetry::TelemetryConfig,
-}
-
-/// Env-derived values the apps and the settings validation depend on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EnvKnobs {
-    pub mitra_heartbeat_cadence_seconds: i64,
-    pub payment_min_amount_idr: i64,
 }
 
 /// A Google or Apple sign-in configuration; no audiences means "not configured".
@@ -62,6 +64,15 @@ impl CoreConfig {
         };
         Ok(Self {
             grpc_addr: env.parse_or("CORE_GRPC_ADDR", SocketAddr::from(([127, 0, 0, 1], 50051)))?,
+            service_secret: env.secret("CORE_SERVICE_SECRET", 32)?,
+            surface: {
+                let raw = env.required("CORE_SURFACE")?;
+                raw.parse().map_err(|reason: &str| EnvError::Invalid {
+                    name: "CORE_SURFACE".into(),
+                    value: raw.clone(),
+                    reason: reason.into(),
+                })?
+            },
             database_url: env.secret("DATABASE_URL", 1)?,
             database_max_connections: env.int_in("DATABASE_MAX_CONNECTIONS", 10, 1, 200)? as u32,
             redis_url: env.optional("REDIS_URL"),

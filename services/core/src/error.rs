@@ -47,6 +47,16 @@ pub enum CoreError {
     UserNotFound,
     #[error("settings changed since they were read")]
     VersionConflict,
+    #[error("the call needs the access token of the user it is made for")]
+    CallerTokenMissing,
+    #[error("the forwarded access token is invalid")]
+    CallerTokenInvalid,
+    #[error("the forwarded access token has expired")]
+    CallerTokenExpired,
+    #[error("this user type may not make this call")]
+    WrongUserType,
+    #[error("admins only")]
+    AdminOnly,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -60,6 +70,12 @@ impl CoreError {
             code: code.to_owned(),
             message: message.into(),
         }])
+    }
+}
+
+impl From<FieldError> for CoreError {
+    fn from(error: FieldError) -> Self {
+        Self::Invalid(vec![error])
     }
 }
 
@@ -142,6 +158,21 @@ impl From<CoreError> for ApiError {
                 "version_conflict",
                 "the settings changed since you loaded them; reload and apply your change again",
             ),
+            E::CallerTokenMissing => {
+                ApiError::unauthenticated("missing_token", "this call needs an access token")
+            }
+            E::CallerTokenInvalid => {
+                ApiError::unauthenticated("invalid_token", "the access token is invalid")
+            }
+            E::CallerTokenExpired => ApiError::unauthenticated(
+                "token_expired",
+                "the access token has expired; refresh it",
+            ),
+            E::WrongUserType => ApiError::forbidden(
+                "wrong_user_type",
+                "this account type may not use this part of the API",
+            ),
+            E::AdminOnly => ApiError::forbidden("admin_only", "only an admin may do this"),
             E::Database(err) => {
                 tracing::error!(error = %err, "database error");
                 ApiError::internal()

@@ -1,5 +1,6 @@
-//! Thin gRPC adapters: decode the request, call a plain async function,
-//! encode the answer. Errors map through `CoreError -> Status` in one place.
+//! Thin gRPC adapters: decode the request, establish whom it is for
+//! ([`crate::caller`]), call a plain async function, encode the answer.
+//! Errors map through `CoreError -> Status` in one place.
 
 use halo_auth::UserType;
 use halo_proto::v1::{
@@ -11,7 +12,8 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::auth::otp::Audience;
 use crate::auth::providers::Provider;
-use crate::error::CoreError;
+use crate::caller::Callers;
+use crate::error::{CoreError, CoreResult};
 use crate::settings::SettingsStore;
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -21,8 +23,19 @@ fn uuid(field: &str, raw: &str) -> Result<Uuid, CoreError> {
         .map_err(|_| CoreError::invalid(field, "invalid_id", "not a valid id"))
 }
 
-fn optional_uuid(field: &str, raw: Option<&str>) -> Result<Option<Uuid>, CoreError> {
-    raw.map(|raw| uuid(field, raw)).transpose()
+impl Auth {
+    /// The anonymous (or phone-less) customer a sign-in may upgrade in
+    /// place: only the one whose own token came with the call, and only
+    /// while its session is live (a logged-out token upgrades nothing).
+    async fn upgrade_target<T>(&self, request: &Request<T>) -> CoreResult<Option<Uuid>> {
+        match self.callers.on_behalf_of(request)? {
+            Some(caller) if caller.user_type == UserType::Customer => {
+                self.callers.require_live_session(&caller).await?;
+                Ok(Some(caller.user_id))
+            }
+            _ => Ok(None),
+        }
+    }
 }
 
 fn audience(value: i32) -> Result<Audience, CoreError> {
@@ -72,8 +85,8 @@ impl AuthService for Auth {
     }
 
     async fn verify_otp(&self, request: Request<v1::VerifyOtpRequest>) -> Reply<v1::TokenPair> {
+        let upgrade = self.upgrade_target(&request).await?;
         let r = request.into_inner();
-        let upgrade = optional_uuid("upgrade_user_id", r.upgrade_user_id.as_deref())?;
         Ok(Response::new(
             self.verify_otp(&r.phone, &r.code, audience(r.audience)?, upgrade)
                 .await?,
@@ -84,6 +97,7 @@ impl AuthService for Auth {
         &self,
         request: Request<v1::ProviderSignInRequest>,
     ) -> Reply<v1::TokenPair> {
+        let upgrade = self.upgrade_target(&request).await?;
         let r = request.into_inner();
         let provider = match v1::IdentityProvider::try_from(r.provider) {
             Ok(v1::IdentityProvider::Google) => Provider::Google,
@@ -94,7 +108,6 @@ impl AuthService for Auth {
                 );
             }
         };
-        let upgrade = optional_uuid("upgrade_user_id", r.upgrade_user_id.as_deref())?;
         let pair = self
             .sign_in_with_provider(provider, &r.id_token, r.nonce.as_deref(), upgrade)
             .await?;
@@ -110,18 +123,30 @@ impl AuthService for Auth {
 
     async fn refresh(&self, request: Request<v1::RefreshRequest>) -> Reply<v1::TokenPair> {
         let r = request.into_inner();
+        // What the caller asks for, narrowed to what this core's surface may
+        // rotate; asking for nothing is a mistake, never "anything".
+        let surface = self.surface.refreshable();
         let allowed: Vec<UserType> = r
             .allowed_user_types
             .iter()
             .filter_map(|t| user_type(*t))
+            .filter(|t| surface.contains(t))
             .collect();
+        if allowed.is_empty() {
+            return Err(CoreError::invalid(
+                "allowed_user_types",
+                "invalid_user_types",
+                "name the session types this edge may refresh",
+            )
+            .into());
+        }
         let pair = self.sessions.refresh(&r.refresh_token, &allowed).await?;
         Ok(Response::new(pair))
     }
 
     async fn logout(&self, request: Request<v1::LogoutRequest>) -> Reply<v1::LogoutResponse> {
-        let session_id = uuid("session_id", &request.into_inner().session_id)?;
-        self.sessions.logout(session_id).await?;
+        let caller = self.callers.required(&request)?;
+        self.sessions.logout(caller.session_id).await?;
         Ok(Response::new(v1::LogoutResponse {}))
     }
 
@@ -129,10 +154,13 @@ impl AuthService for Auth {
         &self,
         request: Request<v1::UpdateProfileRequest>,
     ) -> Reply<v1::Principal> {
+        let caller = self.callers.required(&request)?;
+        if caller.user_type == UserType::CcUser {
+            return Err(CoreError::WrongUserType.into());
+        }
         let r = request.into_inner();
-        let user_id = uuid("user_id", &r.user_id)?;
         Ok(Response::new(
-            self.update_profile(user_id, &r.display_name).await?,
+            self.update_profile(caller.user_id, &r.display_name).await?,
         ))
     }
 
@@ -140,6 +168,7 @@ impl AuthService for Auth {
         &self,
         request: Request<v1::RevokeUserSessionsRequest>,
     ) -> Reply<v1::RevokeUserSessionsResponse> {
+        let operator = self.callers.operator(&request, false).await?;
         let r = request.into_inner();
         let user_id = uuid("user_id", &r.user_id)?;
         let reason = if r.reason.is_empty() {
@@ -148,31 +177,38 @@ impl AuthService for Auth {
             r.reason.as_str()
         };
         let revoked = self.sessions.revoke_user(user_id, reason).await?;
+        tracing::info!(%user_id, operator = %operator.id, revoked, "user sessions revoked");
         Ok(Response::new(v1::RevokeUserSessionsResponse {
             revoked: revoked as i64,
         }))
     }
 }
 
+/// The config service: knobs for the edges, the settings page for operators.
+#[derive(Clone)]
+pub struct ConfigRpc {
+    pub settings: SettingsStore,
+    pub callers: Callers,
+}
+
 #[tonic::async_trait]
-impl ConfigService for SettingsStore {
-    async fn get_public_config(
-        &self,
-        _: Request<v1::GetPublicConfigRequest>,
-    ) -> Reply<v1::PublicConfig> {
-        Ok(Response::new(self.public_config()))
+impl ConfigService for ConfigRpc {
+    async fn get_knobs(&self, request: Request<v1::GetKnobsRequest>) -> Reply<v1::Knobs> {
+        let min_version = request.into_inner().min_version;
+        Ok(Response::new(self.settings.knobs(min_version).await?))
     }
 
-    async fn get_settings(&self, _: Request<v1::GetSettingsRequest>) -> Reply<v1::Settings> {
-        Ok(Response::new(self.settings()))
+    async fn get_settings(&self, request: Request<v1::GetSettingsRequest>) -> Reply<v1::Settings> {
+        self.callers.operator(&request, false).await?;
+        Ok(Response::new(self.settings.settings()))
     }
 
     async fn update_settings(
         &self,
         request: Request<v1::UpdateSettingsRequest>,
     ) -> Reply<v1::Settings> {
+        let admin = self.callers.operator(&request, true).await?;
         let r = request.into_inner();
-        let actor = uuid("actor_id", &r.actor_id)?;
         let changes: serde_json::Value = serde_json::from_str(&r.changes_json).map_err(|_| {
             CoreError::invalid(
                 "settings",
@@ -181,7 +217,9 @@ impl ConfigService for SettingsStore {
             )
         })?;
         Ok(Response::new(
-            self.update(&r.expected_version, &changes, actor).await?,
+            self.settings
+                .update(&r.expected_version, &changes, admin.id)
+                .await?,
         ))
     }
 
@@ -189,7 +227,10 @@ impl ConfigService for SettingsStore {
         &self,
         request: Request<v1::GetSettingsHistoryRequest>,
     ) -> Reply<v1::SettingsHistory> {
+        self.callers.operator(&request, false).await?;
         let r = request.into_inner();
-        Ok(Response::new(self.history(r.limit, r.before_id).await?))
+        Ok(Response::new(
+            self.settings.history(r.limit, r.before_id).await?,
+        ))
     }
 }

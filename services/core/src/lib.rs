@@ -4,6 +4,7 @@
 //! and config tables.
 
 pub mod auth;
+pub mod caller;
 pub mod config;
 pub mod error;
 mod grpc;
@@ -23,12 +24,15 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 
 pub use auth::Auth;
+pub use caller::Surface;
 pub use config::CoreConfig;
 
 use auth::otp::{Otp, OtpSender, StubOtpSender};
 use auth::providers::IdTokenVerifier;
 use auth::secrets::Bcrypt;
 use auth::sessions::Sessions;
+use caller::{Callers, ServiceGuardLayer};
+use grpc::ConfigRpc;
 use settings::SettingsStore;
 
 /// reqwest is built without a TLS crypto provider of its own, so rustls needs
@@ -42,6 +46,7 @@ pub fn install_crypto_provider() {
 pub struct CoreState {
     pub auth: Auth,
     pub settings: SettingsStore,
+    guard: ServiceGuardLayer,
 }
 
 /// Builds the state: the pool (lazy), the bus, the settings cache (loaded
@@ -60,10 +65,13 @@ pub async fn build_state(
     let settings =
         SettingsStore::start(pool.clone(), config.env_knobs, bus, config.config_cache_ttl).await?;
     let bcrypt = Bcrypt::new(config.bcrypt_threads);
+    let tokens = AccessTokens::new(&config.jwt_secret, config.access_token_ttl);
     let auth = Auth {
+        callers: Callers::new(tokens.clone(), pool.clone()),
+        surface: config.surface,
         sessions: Sessions {
             pool: pool.clone(),
-            tokens: AccessTokens::new(&config.jwt_secret, config.access_token_ttl),
+            tokens,
             bcrypt: bcrypt.clone(),
             bcrypt_cost: config.bcrypt_cost,
             refresh_ttl: config.refresh_token_ttl,
@@ -99,7 +107,11 @@ pub async fn build_state(
             }
         });
     }
-    Ok(CoreState { auth, settings })
+    Ok(CoreState {
+        auth,
+        settings,
+        guard: ServiceGuardLayer::new(config.service_secret.clone(), config.surface),
+    })
 }
 
 /// The default OTP sender until Fazpass is wired.
@@ -116,14 +128,16 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<AuthServiceServer<Auth>>().await;
-    health
-        .set_serving::<ConfigServiceServer<SettingsStore>>()
-        .await;
+    health.set_serving::<ConfigServiceServer<ConfigRpc>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(halo_proto::v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    tracing::info!(addr = %listener.local_addr()?, "core listening");
+    tracing::info!(addr = %listener.local_addr()?, surface = ?state.auth.surface, "core listening");
+    let config_rpc = ConfigRpc {
+        settings: state.settings,
+        callers: state.auth.callers.clone(),
+    };
     tonic::transport::Server::builder()
         // One span per RPC, continuing the edge's trace and carrying its
         // request id, so the core's log lines join the edge's request.
@@ -131,10 +145,11 @@ pub async fn run(
             tower_http::trace::TraceLayer::new_for_grpc()
                 .make_span_with(|request: &http::Request<_>| halo_telemetry::request_span(request)),
         )
+        .layer(state.guard)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(AuthServiceServer::new(state.auth))
-        .add_service(ConfigServiceServer::new(state.settings))
+        .add_service(ConfigServiceServer::new(config_rpc))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

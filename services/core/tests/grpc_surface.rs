@@ -3,8 +3,7 @@
 //! their code across the hop.
 
 use halo_core::testing::{config, spawn};
-use halo_proto::ApiError;
-use halo_proto::v1::{self, auth_service_client::AuthServiceClient};
+use halo_proto::v1;
 use halo_testkit::TestDb;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use tonic_reflection::pb::v1::ServerReflectionRequest;
@@ -72,17 +71,15 @@ async fn a_domain_error_arrives_at_the_caller_with_its_stable_code() {
     halo_core::install_crypto_provider();
     let db = TestDb::new().await;
     let core = spawn(&config(&db.url, &[]), db.pool.clone()).await;
-    let status = AuthServiceClient::connect(core.url.clone())
-        .await
-        .unwrap()
-        .request_otp(v1::RequestOtpRequest {
-            phone: "12".into(),
-            audience: v1::OtpAudience::Customer.into(),
-            client_ip: "127.0.0.1".into(),
-        })
+    let client = halo_web::CoreClient::connect_lazy(&halo_web::CoreClientConfig {
+        url: core.url.clone(),
+        service_secret: halo_core::testing::TEST_SERVICE_SECRET.to_owned().into(),
+    })
+    .unwrap();
+    let error = client
+        .request_otp("12".into(), v1::OtpAudience::Customer, "127.0.0.1".into())
         .await
         .unwrap_err();
-    assert_eq!(status.code(), tonic::Code::InvalidArgument);
-    let error = ApiError::from(status);
+    assert_eq!(error.http_status(), http::StatusCode::BAD_REQUEST);
     assert_eq!(error.details[0].code, "invalid_phone");
 }

@@ -3,23 +3,22 @@
 //! Nothing under `/api` is ever routed here.
 
 pub mod config;
+pub mod roles;
 pub mod routes;
 pub mod services;
-pub mod state;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use halo_auth::{AccessTokens, UserType, require_user_type};
-use halo_web::BearerScheme;
+use axum::{Extension, Router};
+use halo_auth::UserType;
+use halo_web::{BearerScheme, EdgeRoutes, EdgeState};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use config::CcConfig;
-pub use state::{AllowedOrigins, AppState};
 
 use routes::{auth, settings};
 
@@ -31,39 +30,32 @@ use routes::{auth, settings};
 )]
 struct ApiDoc;
 
-/// Every route that needs no token, in one place.
-fn public_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+/// The SPA origins allowed to use the refresh cookie.
+#[derive(Clone, Debug)]
+pub struct AllowedOrigins(pub Arc<Vec<String>>);
+
+/// Every route: login and refresh are the only public ones; everything else
+/// needs a `cc_user` token (and, per handler, an active operator or admin).
+fn routes() -> EdgeRoutes {
+    let public = OpenApiRouter::new()
         .merge(halo_web::health_routes())
         .routes(routes!(auth::login))
-        .routes(routes!(auth::refresh))
-}
-
-/// Everything else under `/internal`: `cc_user` tokens only.
-fn operator_routes(tokens: &AccessTokens) -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+        .routes(routes!(auth::refresh));
+    let operators = OpenApiRouter::new()
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(settings::get_settings, settings::patch_settings))
-        .routes(routes!(settings::history))
-        .route_layer(require_user_type(tokens.clone(), UserType::CcUser))
-}
-
-fn build(tokens: &AccessTokens) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(public_routes())
-        .merge(operator_routes(tokens))
-        .split_for_parts()
+        .routes(routes!(settings::history));
+    EdgeRoutes {
+        doc: ApiDoc::openapi(),
+        public,
+        guarded: vec![(UserType::CcUser, operators)],
+    }
 }
 
 /// The OpenAPI document, generated from the route annotations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    // Only the document is wanted; the auth layer is never run.
-    build(&AccessTokens::new(
-        &"x".repeat(32).into(),
-        std::time::Duration::from_secs(1),
-    ))
-    .1
+    routes().assemble(None).1
 }
 
 /// The SPA runs on another origin: credentials allowed for the listed
@@ -93,23 +85,12 @@ fn cors(origins: &AllowedOrigins) -> CorsLayer {
 }
 
 /// The whole app: routes, `/openapi.json`, CORS and the shared edge layers.
-pub fn router(state: AppState, limits: halo_web::HttpLimits) -> Router {
-    let (routes, doc) = build(&state.tokens);
-    let cors = cors(&state.origins);
-    let routes = halo_web::serve_openapi(routes, &doc).with_state(state);
-    halo_web::apply_edge_layers(routes, limits).layer(cors)
-}
-
-pub fn state(config: &CcConfig) -> anyhow::Result<AppState> {
-    Ok(AppState {
-        tokens: AccessTokens::new(&config.jwt_secret, std::time::Duration::from_secs(3600)),
-        db: halo_db::connect_lazy(&halo_db::DbConfig {
-            url: config.database_url.clone(),
-            max_connections: config.database_max_connections,
-        })?,
-        core: halo_web::core_channel(&config.core_grpc_url)?,
-        origins: AllowedOrigins(Arc::new(config.allowed_origins.clone())),
-    })
+pub fn router(state: EdgeState, config: &CcConfig) -> Router {
+    let origins = AllowedOrigins(Arc::new(config.allowed_origins.clone()));
+    routes()
+        .into_app(state, config.edge.limits)
+        .layer(Extension(origins.clone()))
+        .layer(cors(&origins))
 }
 
 /// Serves until `shutdown`, then drains within the configured bound.
@@ -118,8 +99,7 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = router(state(config)?, config.limits);
-    tracing::info!(addr = %listener.local_addr()?, "internal-cc listening");
-    halo_web::serve(listener, app, shutdown, config.shutdown_drain).await?;
+    let app = router(EdgeState::connect(&config.edge)?, config);
+    halo_web::serve(listener, app, shutdown, config.edge.shutdown_drain).await?;
     Ok(())
 }

@@ -1,68 +1,34 @@
 //! The gateway's env knobs, read once in `main`.
 
-use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::net::IpAddr;
 
 use halo_env::{Env, EnvError};
-use secrecy::SecretString;
+use halo_web::{EdgeConfig, EdgeDefaults};
 
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
-    /// `HOST`:`PORT`, default 0.0.0.0:3000 (the seed's public listener).
-    pub listen: SocketAddr,
-    pub database_url: SecretString,
-    pub database_max_connections: u32,
-    pub jwt_secret: SecretString,
-    pub core_grpc_url: String,
-    pub limits: halo_web::HttpLimits,
-    /// How long in-flight requests get after SIGTERM.
-    pub shutdown_drain: Duration,
-    pub telemetry: halo_telemetry::TelemetryConfig,
+    pub edge: EdgeConfig,
 }
 
 impl GatewayConfig {
     pub fn from_env(env: &Env) -> Result<Self, EnvError> {
-        let host: IpAddr = env.parse_or("HOST", IpAddr::from([0, 0, 0, 0]))?;
-        let port: u16 = env.parse_or("PORT", 3000)?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as i64);
         Ok(Self {
-            listen: SocketAddr::new(host, port),
-            database_url: env.secret("DATABASE_URL", 1)?,
-            // Twice the cores: measured on 2 cores, 4 connections served
-            // `GET /me` ~20% faster than 10 (fewer Postgres backends
-            // competing for the same CPUs).
-            database_max_connections: env.int_in("DATABASE_MAX_CONNECTIONS", 2 * cores(), 1, 200)?
-                as u32,
-            jwt_secret: env.secret("AUTH_JWT_SECRET", 32)?,
-            core_grpc_url: env
-                .optional("CORE_GRPC_URL")
-                .unwrap_or_else(|| "http://127.0.0.1:50051".into()),
-            limits: halo_web::HttpLimits {
-                body_bytes: env.int_in(
-                    "HTTP_BODY_LIMIT_BYTES",
-                    64 * 1024,
-                    1024,
-                    10 * 1024 * 1024,
-                )? as usize,
-                timeout: Duration::from_secs(env.int_in(
-                    "HTTP_REQUEST_TIMEOUT_SECONDS",
-                    15,
-                    1,
-                    300,
-                )? as u64),
-            },
-            shutdown_drain: Duration::from_secs(
-                env.int_in("SHUTDOWN_DRAIN_SECONDS", 8, 0, 60)? as u64
-            ),
-            telemetry: halo_telemetry::TelemetryConfig {
-                service_name: "public-gateway",
-                otlp_endpoint: env.optional("OTEL_EXPORTER_OTLP_ENDPOINT"),
-                gcp_project: env.optional("GOOGLE_CLOUD_PROJECT"),
-                text_logs: env.optional("LOG_FORMAT").as_deref() == Some("text"),
-            },
+            edge: EdgeConfig::from_env(
+                env,
+                &EdgeDefaults {
+                    service_name: "public-gateway",
+                    // The seed's public listener.
+                    host: IpAddr::from([0, 0, 0, 0]),
+                    port: 3000,
+                    // Twice the cores: measured on 2 cores, 4 connections
+                    // served `GET /me` ~20% faster than 10 (fewer Postgres
+                    // backends competing for the same CPUs).
+                    database_max_connections: 2 * cores,
+                    body_bytes: 64 * 1024,
+                    timeout_seconds: 15,
+                },
+            )?,
         })
     }
-}
-
-fn cores() -> i64 {
-    std::thread::available_parallelism().map_or(2, |n| n.get() as i64)
 }

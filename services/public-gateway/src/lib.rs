@@ -1,21 +1,20 @@
 //! The public edge: the mobile apps' REST API under `/api`. Access tokens
-//! are verified here, locally; sign-in, refresh, logout and config go to the
-//! core over gRPC. Nothing under `/internal` is ever routed here.
+//! are verified here, locally; sign-in, refresh, logout and profile writes go
+//! to the core over gRPC; the config comes from this edge's copy of the
+//! knobs. Nothing under `/internal` is ever routed here.
 
 pub mod config;
 pub mod routes;
 pub mod services;
-pub mod state;
 
 use axum::Router;
-use halo_auth::{AccessTokens, UserType, require_user_type};
-use halo_web::BearerScheme;
+use halo_auth::UserType;
+use halo_web::{BearerScheme, EdgeRoutes, EdgeState};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use config::GatewayConfig;
-pub use state::AppState;
 
 use routes::{auth, config as app_config, me};
 
@@ -27,9 +26,10 @@ use routes::{auth, config as app_config, me};
 )]
 struct ApiDoc;
 
-/// Every route that needs no token, in one place.
-fn public_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+/// Every route of the gateway: the public ones listed in one place, the
+/// rest behind their namespace's user-type guard.
+fn routes() -> EdgeRoutes {
+    let public = OpenApiRouter::new()
         .merge(halo_web::health_routes())
         .routes(routes!(auth::anonymous))
         .routes(routes!(auth::refresh))
@@ -40,60 +40,26 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::google))
         .routes(routes!(auth::apple))
         .routes(routes!(app_config::get_config))
-}
-
-/// `/api/shared/...` routes that any signed-in app user may call.
-fn shared_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(auth::logout))
-}
-
-fn customer_routes(tokens: &AccessTokens) -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(me::client_me, me::client_me_patch))
-        .route_layer(require_user_type(tokens.clone(), UserType::Customer))
-}
-
-fn mitra_routes(tokens: &AccessTokens) -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(me::mitra_me, me::mitra_me_patch))
-        .route_layer(require_user_type(tokens.clone(), UserType::Mitra))
+        // `/api/shared/...` for any signed-in app user: the `Auth`
+        // extractor still requires a valid token.
+        .routes(routes!(auth::logout));
+    let customer = OpenApiRouter::new().routes(routes!(me::client_me, me::client_me_patch));
+    let mitra = OpenApiRouter::new().routes(routes!(me::mitra_me, me::mitra_me_patch));
+    EdgeRoutes {
+        doc: ApiDoc::openapi(),
+        public,
+        guarded: vec![(UserType::Customer, customer), (UserType::Mitra, mitra)],
+    }
 }
 
 /// The OpenAPI document, generated from the route annotations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    build(None).1
+    routes().assemble(None).1
 }
 
-fn build(state: Option<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let tokens = state.as_ref().map(|s| s.tokens.clone()).unwrap_or_else(|| {
-        // Only the document is wanted; the layer is never run.
-        AccessTokens::new(&"x".repeat(32).into(), std::time::Duration::from_secs(1))
-    });
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(public_routes())
-        .merge(shared_routes())
-        .merge(customer_routes(&tokens))
-        .merge(mitra_routes(&tokens))
-        .split_for_parts()
-}
-
-/// The whole app: routes, `/openapi.json`, the shared edge layers.
-pub fn router(state: AppState, limits: halo_web::HttpLimits) -> Router {
-    let (routes, doc) = build(Some(state.clone()));
-    let routes = halo_web::serve_openapi(routes, &doc).with_state(state);
-    halo_web::apply_edge_layers(routes, limits)
-}
-
-/// Builds state from config (pool and core channel connect lazily).
-pub fn state(config: &GatewayConfig) -> anyhow::Result<AppState> {
-    Ok(AppState {
-        tokens: AccessTokens::new(&config.jwt_secret, std::time::Duration::from_secs(3600)),
-        db: halo_db::connect_lazy(&halo_db::DbConfig {
-            url: config.database_url.clone(),
-            max_connections: config.database_max_connections,
-        })?,
-        core: halo_web::core_channel(&config.core_grpc_url)?,
-    })
+/// The whole app, for a test or for [`run`].
+pub fn router(state: EdgeState, config: &GatewayConfig) -> Router {
+    routes().into_app(state, config.edge.limits)
 }
 
 /// Serves until `shutdown`, then drains within the configured bound.
@@ -102,8 +68,7 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = router(state(config)?, config.limits);
-    tracing::info!(addr = %listener.local_addr()?, "public-gateway listening");
-    halo_web::serve(listener, app, shutdown, config.shutdown_drain).await?;
+    let app = router(EdgeState::connect(&config.edge)?, config);
+    halo_web::serve(listener, app, shutdown, config.edge.shutdown_drain).await?;
     Ok(())
 }

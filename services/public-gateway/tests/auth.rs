@@ -494,33 +494,3 @@ async fn a_control_center_refresh_token_is_refused_here_without_being_rotated() 
         "the CC session's token was not consumed"
     );
 }
-
-#[tokio::test]
-async fn revoking_a_user_signs_out_every_session_of_theirs() {
-    let app = spawn_app().await;
-    let phone_owner = app.otp_sign_in("client", "081234567014", None).await.body;
-    app.pass_otp_cooldown().await;
-    let second_device = app.otp_sign_in("client", "081234567014", None).await.body;
-    let mut core =
-        halo_proto::v1::auth_service_client::AuthServiceClient::connect(app.core.url.clone())
-            .await
-            .unwrap();
-    let revoked = core
-        .revoke_user_sessions(halo_proto::v1::RevokeUserSessionsRequest {
-            user_id: phone_owner["user"]["id"].as_str().unwrap().to_owned(),
-            reason: "suspended".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(revoked.revoked, 2);
-    for pair in [phone_owner, second_device] {
-        let refresh = app
-            .post(
-                "/api/shared/auth/refresh",
-                json!({"refresh_token": pair["refresh_token"]}),
-            )
-            .await;
-        assert_eq!(refresh.body["error"]["code"], "session_revoked");
-    }
-}

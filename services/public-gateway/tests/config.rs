@@ -2,7 +2,10 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::spawn_app;
+use halo_testkit::eventually;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -30,25 +33,20 @@ async fn if_none_match_with_the_current_etag_answers_304_until_a_knob_changes() 
     let url = format!("{}/api/shared/config", app.base);
     let first = app.http.get(&url).send().await.unwrap();
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
-    let same = app
-        .http
-        .get(&url)
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let revalidate = || app.http.get(&url).header("if-none-match", &etag).send();
+    let same = revalidate().await.unwrap();
     assert_eq!(same.status(), StatusCode::NOT_MODIFIED);
     assert!(same.bytes().await.unwrap().is_empty());
 
     app.set_knobs(json!({"extension_timeout_seconds": 90}))
         .await;
-    let changed = app
-        .http
-        .get(&url)
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    // The edge polls the knob version every second in tests.
+    let seen = eventually(Duration::from_secs(3), || async {
+        revalidate().await.unwrap().status() == StatusCode::OK
+    })
+    .await;
+    assert!(seen.is_some(), "the change never reached the gateway");
+    let changed = revalidate().await.unwrap();
     assert_eq!(changed.status(), StatusCode::OK);
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
     let body: serde_json::Value = changed.json().await.unwrap();

@@ -169,7 +169,9 @@ async fn a_request_slower_than_the_timeout_gets_a_408_in_the_error_shape() {
         &[("HTTP_REQUEST_TIMEOUT_SECONDS", "1")],
     ))
     .await;
-    let response = reqwest::get(format!("{base}/api/shared/config"))
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/shared/auth/anonymous"))
+        .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);

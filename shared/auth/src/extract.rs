@@ -7,16 +7,31 @@ use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use halo_proto::ApiError;
+use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::{AccessTokens, TokenError, UserType};
 
 /// The verified caller (the seed's `request.auth`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Auth {
     pub user_type: UserType,
     pub user_id: Uuid,
     pub session_id: Uuid,
+    /// The verified access token itself, forwarded to the core on calls
+    /// made for this user (the core verifies it again; it trusts no caller).
+    pub token: Arc<str>,
+}
+
+/// Never prints the token: `Auth` ends up in spans and error messages.
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("user_type", &self.user_type)
+            .field("user_id", &self.user_id)
+            .field("session_id", &self.session_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AccessTokens {
@@ -44,6 +59,7 @@ impl AccessTokens {
                 user_type: claims.user_type,
                 user_id: claims.sub,
                 session_id: claims.session_id,
+                token: Arc::from(token),
             })),
             Err(TokenError::Expired) => Err(ApiError::unauthenticated(
                 "token_expired",
@@ -70,7 +86,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         if let Some(auth) = parts.extensions.get::<Auth>() {
-            return Ok(*auth);
+            return Ok(auth.clone());
         }
         AccessTokens::from_ref(state)
             .authenticate(&parts.headers)?

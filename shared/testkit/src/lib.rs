@@ -12,6 +12,33 @@ pub use jwks::JwksServer;
 pub use postgres::TestDb;
 pub use redis_server::RedisServer;
 
+/// Serves an app on an OS-chosen loopback port until the test ends;
+/// returns its base URL.
+pub async fn serve<F, Fut>(run: F) -> String
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("bound"));
+    tokio::spawn(run(listener));
+    base
+}
+
+/// Waits until `base`'s `/readyz` answers 200, as Cloud Run's startup probe
+/// does before routing traffic; panics after 10 s.
+pub async fn wait_until_ready(base: &str) {
+    let ready = eventually(std::time::Duration::from_secs(10), || async {
+        reqwest::get(format!("{base}/readyz"))
+            .await
+            .is_ok_and(|r| r.status() == reqwest::StatusCode::OK)
+    })
+    .await;
+    assert!(ready.is_some(), "{base} did not become ready within 10 s");
+}
+
 /// A free loopback port, chosen by the OS.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

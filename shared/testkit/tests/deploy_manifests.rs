@@ -498,30 +498,55 @@ fn both_cores_agree_on_the_mitra_heartbeat_cadence() {
     assert_eq!(cadences[0], cadences[1]);
 }
 
+/// The secret `var` of each service, checked to be the same for its edge
+/// and its core sidecar.
+fn secret_shared_by_edge_and_core(var: &str) -> Vec<String> {
+    SERVICES
+        .iter()
+        .map(|(path, edge_name)| {
+            let doc = load(path);
+            let secret_of = |container_name: &str| {
+                env_entry(container(&doc, container_name), var)
+                    .and_then(secret_ref)
+                    .map(|(secret, version)| (secret.to_owned(), version.to_owned()))
+                    .unwrap_or_else(|| panic!("{path}: {container_name} has no {var}"))
+            };
+            let edge_secret = secret_of(edge_name);
+            assert_eq!(edge_secret, secret_of("core"), "{path}: {var}");
+            edge_secret.0
+        })
+        .collect()
+}
+
 #[test]
 fn edge_and_core_share_a_jwt_secret_that_no_other_service_holds() {
-    let mut per_service = Vec::new();
-    for (path, edge_name) in SERVICES {
-        let doc = load(path);
-        let secret_of = |container_name: &str| {
-            env_entry(container(&doc, container_name), "AUTH_JWT_SECRET")
-                .and_then(secret_ref)
-                .map(|(secret, version)| (secret.to_owned(), version.to_owned()))
-                .unwrap_or_else(|| panic!("{path}: {container_name} has no AUTH_JWT_SECRET"))
-        };
-        let (edge_secret, edge_version) = secret_of(edge_name);
-        // The edge verifies locally what its core signs.
-        assert_eq!(
-            (edge_secret.clone(), edge_version),
-            secret_of("core"),
-            "{path}"
-        );
-        per_service.push(edge_secret);
-    }
+    // The edge verifies locally what its core signs.
+    let per_service = secret_shared_by_edge_and_core("AUTH_JWT_SECRET");
     assert_ne!(
         per_service[0], per_service[1],
         "a token signed for the public service would be accepted by internal-cc"
     );
+}
+
+#[test]
+fn edge_and_core_share_a_service_credential_that_no_other_service_holds() {
+    let per_service = secret_shared_by_edge_and_core("CORE_SERVICE_SECRET");
+    assert_ne!(
+        per_service[0], per_service[1],
+        "the public service's credential would open the internal core"
+    );
+}
+
+#[test]
+fn each_core_serves_only_its_own_services_surface() {
+    for (path, surface) in [(PUBLIC, "public"), (INTERNAL, "internal")] {
+        let doc = load(path);
+        assert_eq!(
+            literal_env(container(&doc, "core"), "CORE_SURFACE"),
+            Some(surface),
+            "{path}"
+        );
+    }
 }
 
 #[test]

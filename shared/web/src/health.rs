@@ -10,20 +10,12 @@ use serde::Serialize;
 use sqlx::PgPool;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{CoreChannel, Json};
+use crate::{CoreClient, Json, KnobCache};
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// What `/readyz` checks.
-#[derive(Clone)]
-pub struct Readiness {
-    pub db: PgPool,
-    pub core: CoreChannel,
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct Status {
@@ -35,7 +27,9 @@ pub struct Status {
 pub fn health_routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
-    Readiness: FromRef<S>,
+    PgPool: FromRef<S>,
+    CoreClient: FromRef<S>,
+    KnobCache: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(healthz))
@@ -49,13 +43,23 @@ async fn healthz() -> Json<Status> {
     Json(Status { status: "ok" })
 }
 
-/// Ready for traffic: Postgres and the core both answer.
+/// Ready for traffic: Postgres and the core both answer, and the DB knobs
+/// are loaded.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses(
     (status = 200, description = "ready", body = Status),
     (status = 503, description = "a dependency is down; `details` names it", body = crate::ErrorBody)))]
-async fn readyz(State(readiness): State<Readiness>) -> axum::response::Response {
-    let (db, core) = tokio::join!(check_db(&readiness.db), check_core(readiness.core.clone()));
-    let failures: Vec<FieldError> = [("postgres", db), ("core", core)]
+async fn readyz(
+    State(db): State<PgPool>,
+    State(core): State<CoreClient>,
+    State(knobs): State<KnobCache>,
+) -> axum::response::Response {
+    let (db, core) = tokio::join!(check_db(&db), check_core(&core));
+    let knobs = if knobs.is_loaded() {
+        Ok(())
+    } else {
+        Err("the DB knobs are not loaded yet".to_owned())
+    };
+    let failures: Vec<FieldError> = [("postgres", db), ("core", core), ("knobs", knobs)]
         .into_iter()
         .filter_map(|(field, result)| {
             result.err().map(|message| FieldError {
@@ -87,8 +91,8 @@ async fn check_db(db: &PgPool) -> Result<(), String> {
     }
 }
 
-async fn check_core(core: CoreChannel) -> Result<(), String> {
-    let mut client = HealthClient::new(core);
+async fn check_core(core: &CoreClient) -> Result<(), String> {
+    let mut client = core.health();
     let check = client.check(HealthCheckRequest {
         service: String::new(),
     });

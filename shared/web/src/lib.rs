@@ -1,20 +1,25 @@
-//! What both axum edges share, so they behave as one API: the JSON error
-//! shape for every failure (including 404/405/408/413 and bad JSON), request
-//! ids, limits, the core's gRPC channel, health and readiness, and serving
-//! with a bounded graceful shutdown.
+//! What both axum edges share, so they behave as one API: the edge
+//! skeleton (config, state, router assembly, `main`), the typed core client,
+//! the edge's copy of the DB knobs, the JSON error shape for every failure
+//! (including 404/405/408/413 and bad JSON), request ids, limits, health and
+//! readiness, and serving with a bounded graceful shutdown.
 
 mod client_ip;
-mod core_client;
+mod core;
+mod edge;
 mod errors;
 mod health;
 mod json;
+mod knobs;
 mod openapi;
 mod serve;
 
 pub use client_ip::ClientIp;
-pub use core_client::{CoreChannel, core_channel};
+pub use core::{CoreChannel, CoreClient, CoreClientConfig};
+pub use edge::{EdgeConfig, EdgeDefaults, EdgeRoutes, EdgeState, edge_main};
 pub use errors::{ErrorBody, internal_error};
-pub use health::{Readiness, health_routes};
+pub use health::health_routes;
 pub use json::Json;
+pub use knobs::{KnobCache, KnobSnapshot};
 pub use openapi::{BearerScheme, serve_openapi};
 pub use serve::{HttpLimits, apply_edge_layers, serve};

@@ -4,7 +4,6 @@
 
 pub mod cc;
 pub mod otp;
-pub mod phone;
 pub mod providers;
 pub mod secrets;
 pub mod sessions;
@@ -17,6 +16,7 @@ use halo_proto::v1;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::caller::{Callers, Surface};
 use crate::error::{CoreError, CoreResult};
 use otp::{Audience, Otp};
 use providers::{IdTokenVerifier, Provider};
@@ -29,6 +29,8 @@ pub struct Auth {
     pub otp: Otp,
     pub id_tokens: Arc<IdTokenVerifier>,
     pub cc: cc::CcPasswords,
+    pub callers: Callers,
+    pub surface: Surface,
 }
 
 impl Auth {

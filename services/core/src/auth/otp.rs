@@ -11,10 +11,10 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use uuid::Uuid;
 
-use super::phone::Phone;
 use super::secrets::random_otp_code;
 use crate::error::{CoreError, CoreResult};
 use crate::settings::SettingsStore;
+use halo_auth::Phone;
 
 /// Wrong codes a challenge survives.
 pub const MAX_ATTEMPTS: i32 = 5;

@@ -3,23 +3,19 @@
 //! across instances through Valkey pub/sub, with a version poll every
 //! `CONFIG_CACHE_TTL_SECONDS` as the bound while Valkey is down.
 
-pub mod knobs;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use halo_events::{Bus, Event, channels};
+use halo_knobs::{self as knobs, EnvKnobs, Knobs};
 use halo_proto::v1;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::config::EnvKnobs;
 use crate::error::{CoreError, CoreResult};
-pub use knobs::Knobs;
 
 /// One consistent read of every knob.
 #[derive(Debug)]
@@ -81,29 +77,28 @@ impl SettingsStore {
             .clone()
     }
 
-    pub fn env(&self) -> EnvKnobs {
-        self.inner.env
+    /// Every knob's value, for an edge's copy. A caller that heard of
+    /// `min_version` must not get an older copy back, so a core that has not
+    /// caught up yet reloads first.
+    pub async fn knobs(&self, min_version: i64) -> CoreResult<v1::Knobs> {
+        if self.snapshot().version < min_version {
+            self.reload().await?;
+        }
+        let snapshot = self.snapshot();
+        let values: serde_json::Map<String, Value> = snapshot
+            .rows
+            .iter()
+            .map(|(key, row)| (key.clone(), row.value.clone()))
+            .collect();
+        Ok(v1::Knobs {
+            version: snapshot.version,
+            values_json: Value::Object(values).to_string(),
+            env_json: self.env_json(),
+        })
     }
 
-    /// What the apps may read: tiers, support handles, and the values they
-    /// must honour. `version` is a hash of the content (the ETag).
-    pub fn public_config(&self) -> v1::PublicConfig {
-        let snapshot = self.snapshot();
-        let knobs = &snapshot.knobs;
-        let body = json!({
-            "pricing_tiers": knobs.pricing_tiers,
-            "support_handles": knobs.support_handles,
-            "mitra_heartbeat_cadence_seconds": self.inner.env.mitra_heartbeat_cadence_seconds,
-            "mitra_accept_timeout_seconds": knobs.mitra_accept_timeout_seconds,
-            "extension_timeout_seconds": knobs.extension_timeout_seconds,
-            "otp_resend_cooldown_seconds": knobs.otp_resend_cooldown_seconds,
-        })
-        .to_string();
-        let digest = Sha256::digest(body.as_bytes());
-        v1::PublicConfig {
-            version: digest[..8].iter().map(|b| format!("{b:02x}")).collect(),
-            json: body,
-        }
+    fn env_json(&self) -> String {
+        serde_json::to_string(&self.inner.env).expect("env knobs serialise")
     }
 
     /// Every knob with its value, type, bounds, the env values it depends
@@ -131,11 +126,7 @@ impl SettingsStore {
                 })
                 .collect(),
             version: snapshot.version.to_string(),
-            env_json: json!({
-                "MITRA_HEARTBEAT_CADENCE_SECONDS": env.mitra_heartbeat_cadence_seconds,
-                "PAYMENT_MIN_AMOUNT_IDR": env.payment_min_amount_idr,
-            })
-            .to_string(),
+            env_json: self.env_json(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! `/internal/auth/...`: the refresh token lives only in an httpOnly,
 //! Secure, SameSite=Strict cookie scoped to this path.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -8,14 +9,14 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use halo_auth::Auth;
 use halo_proto::ApiError;
-use halo_web::{ClientIp, CoreChannel, ErrorBody, Json};
+use halo_web::{ClientIp, CoreClient, ErrorBody, Json};
 use serde::Deserialize;
-use sqlx::PgPool;
 use utoipa::ToSchema;
 
-use crate::services::operators::{self, Operator};
+use crate::AllowedOrigins;
+use crate::roles::Operator;
+use crate::services::operators::OperatorProfile;
 use crate::services::session::{self, CcTokens, Issued};
-use crate::state::AllowedOrigins;
 
 pub const REFRESH_COOKIE: &str = "halo_cc_refresh";
 const COOKIE_PATH: &str = "/internal/auth";
@@ -62,7 +63,7 @@ fn check_origin(headers: &HeaderMap, allowed: &AllowedOrigins) -> Result<(), Api
         (status = 403, description = "`account_disabled`", body = ErrorBody),
         (status = 429, description = "`login_throttled`, with `Retry-After`", body = ErrorBody)))]
 pub async fn login(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
     ip: ClientIp,
     jar: CookieJar,
     Json(body): Json<LoginBody>,
@@ -77,8 +78,8 @@ pub async fn login(
     responses((status = 200, body = CcTokens), (status = 401, body = ErrorBody),
         (status = 403, description = "`origin_not_allowed` or `account_disabled`", body = ErrorBody)))]
 pub async fn refresh(
-    State(core): State<CoreChannel>,
-    State(origins): State<AllowedOrigins>,
+    State(core): State<CoreClient>,
+    Extension(origins): Extension<AllowedOrigins>,
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
@@ -109,11 +110,11 @@ pub async fn refresh(
 #[utoipa::path(post, path = "/internal/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
     auth: Auth,
     jar: CookieJar,
 ) -> Result<(StatusCode, CookieJar), ApiError> {
-    session::logout(&core, auth.session_id).await?;
+    core.logout(&auth).await?;
     Ok((
         StatusCode::NO_CONTENT,
         jar.add(refresh_cookie(String::new(), 0)),
@@ -122,7 +123,7 @@ pub async fn logout(
 
 /// Who is signed in.
 #[utoipa::path(get, path = "/internal/auth/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = Operator), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn me(State(db): State<PgPool>, auth: Auth) -> Result<Json<Operator>, ApiError> {
-    Ok(Json(operators::active(&db, auth.user_id).await?))
+    responses((status = 200, body = OperatorProfile), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn me(operator: Operator) -> Json<OperatorProfile> {
+    Json(operator.profile)
 }

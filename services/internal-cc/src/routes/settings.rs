@@ -3,15 +3,13 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use halo_auth::Auth;
 use halo_proto::ApiError;
-use halo_web::{CoreChannel, ErrorBody, Json};
+use halo_web::{CoreClient, ErrorBody, Json};
 use serde::Deserialize;
 use serde_json::Value;
-use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::services::operators;
+use crate::roles::{Admin, Operator};
 use crate::services::settings::{self as service, HistoryView, SettingsView};
 
 fn with_etag(view: SettingsView) -> Response {
@@ -27,12 +25,10 @@ fn with_etag(view: SettingsView) -> Response {
 #[utoipa::path(get, path = "/internal/settings", tag = "settings", security(("bearer" = [])),
     responses((status = 200, body = SettingsView, description = "with an `ETag`"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn get_settings(
-    State(db): State<PgPool>,
-    State(core): State<CoreChannel>,
-    auth: Auth,
+    State(core): State<CoreClient>,
+    operator: Operator,
 ) -> Result<Response, ApiError> {
-    operators::active(&db, auth.user_id).await?;
-    Ok(with_etag(service::get(&core).await?))
+    Ok(with_etag(service::get(&core, &operator.auth).await?))
 }
 
 /// A partial update: `{"key": value, ...}`. Admins only. `If-Match` must
@@ -46,13 +42,11 @@ pub async fn get_settings(
         (status = 403, description = "`admin_only`", body = ErrorBody),
         (status = 409, description = "`version_conflict`", body = ErrorBody)))]
 pub async fn patch_settings(
-    State(db): State<PgPool>,
-    State(core): State<CoreChannel>,
-    auth: Auth,
+    State(core): State<CoreClient>,
+    admin: Admin,
     headers: HeaderMap,
     Json(changes): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let admin = operators::require_admin(&db, auth.user_id).await?;
     let expected = headers
         .get(header::IF_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -64,7 +58,7 @@ pub async fn patch_settings(
             )
         })?;
     Ok(with_etag(
-        service::update(&core, expected.to_owned(), changes, admin.id).await?,
+        service::update(&core, &admin.auth, expected.to_owned(), changes).await?,
     ))
 }
 
@@ -80,13 +74,17 @@ pub struct HistoryQuery {
 #[utoipa::path(get, path = "/internal/settings/history", tag = "settings", security(("bearer" = [])),
     params(HistoryQuery), responses((status = 200, body = HistoryView), (status = 401, body = ErrorBody)))]
 pub async fn history(
-    State(db): State<PgPool>,
-    State(core): State<CoreChannel>,
-    auth: Auth,
+    State(core): State<CoreClient>,
+    operator: Operator,
     Query(query): Query<HistoryQuery>,
 ) -> Result<Json<HistoryView>, ApiError> {
-    operators::active(&db, auth.user_id).await?;
     Ok(Json(
-        service::history(&core, query.limit.unwrap_or(50), query.before_id).await?,
+        service::history(
+            &core,
+            &operator.auth,
+            query.limit.unwrap_or(50),
+            query.before_id,
+        )
+        .await?,
     ))
 }

@@ -7,23 +7,25 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
-pub struct Operator {
+use crate::roles::Role;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OperatorProfile {
     pub id: Uuid,
     pub email: String,
     pub display_name: Option<String>,
-    /// `admin` or `operator`.
-    #[schema(example = "admin")]
-    pub role: String,
+    pub role: Role,
 }
 
 /// The operator behind a token; a disabled one is refused, so a token
-/// minted before disabling stops working for anything that checks.
-pub async fn active(db: &PgPool, id: Uuid) -> Result<Operator, ApiError> {
+/// minted before disabling stops working at once.
+pub async fn active(db: &PgPool, id: Uuid) -> Result<OperatorProfile, ApiError> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        #[sqlx(flatten)]
-        operator: Operator,
+        id: Uuid,
+        email: String,
+        display_name: Option<String>,
+        role: String,
         disabled: bool,
     }
     let row: Option<Row> = sqlx::query_as(
@@ -34,27 +36,20 @@ pub async fn active(db: &PgPool, id: Uuid) -> Result<Operator, ApiError> {
     .fetch_optional(db)
     .await
     .map_err(|e| internal_error("operator read failed", e))?;
-    match row {
-        Some(row) if !row.disabled => Ok(row.operator),
-        Some(_) => Err(ApiError::forbidden(
+    let row = row
+        .ok_or_else(|| ApiError::unauthenticated("invalid_token", "the access token is invalid"))?;
+    if row.disabled {
+        return Err(ApiError::forbidden(
             "account_disabled",
             "this account is disabled",
-        )),
-        None => Err(ApiError::unauthenticated(
-            "invalid_token",
-            "the access token is invalid",
-        )),
-    }
-}
-
-/// Admin-only actions call this first.
-pub async fn require_admin(db: &PgPool, id: Uuid) -> Result<Operator, ApiError> {
-    let operator = active(db, id).await?;
-    if operator.role != "admin" {
-        return Err(ApiError::forbidden(
-            "admin_only",
-            "only an admin may do this",
         ));
     }
-    Ok(operator)
+    let role = Role::parse(&row.role)
+        .ok_or_else(|| internal_error("unknown CC role", anyhow::anyhow!("{}", row.role)))?;
+    Ok(OperatorProfile {
+        id: row.id,
+        email: row.email,
+        display_name: row.display_name,
+        role,
+    })
 }

@@ -1,13 +1,14 @@
 //! CC sign-in: password login, cookie-based refresh, logout.
 
+use halo_auth::UserType;
 use halo_proto::ApiError;
-use halo_proto::v1::{self, auth_service_client::AuthServiceClient};
-use halo_web::CoreChannel;
+use halo_proto::v1;
+use halo_web::CoreClient;
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::operators::Operator;
+use super::operators::OperatorProfile;
+use crate::roles::Role;
 
 /// What the SPA keeps in memory. The refresh token is never in a body: it
 /// travels only in the httpOnly cookie.
@@ -18,7 +19,7 @@ pub struct CcTokens {
     pub token_type: &'static str,
     #[schema(example = 3600)]
     pub expires_in: i64,
-    pub user: Operator,
+    pub user: OperatorProfile,
 }
 
 /// The body for the SPA, and the refresh token with its lifetime for the cookie.
@@ -44,11 +45,15 @@ impl TryFrom<v1::TokenPair> for Issued {
                 access_token: pair.access_token,
                 token_type: "Bearer",
                 expires_in: pair.access_expires_in,
-                user: Operator {
+                user: OperatorProfile {
                     id: principal.id.parse().map_err(|_| ApiError::internal())?,
                     email: principal.email.unwrap_or_default(),
                     display_name: principal.display_name,
-                    role: principal.role.unwrap_or_default(),
+                    role: principal
+                        .role
+                        .as_deref()
+                        .and_then(Role::parse)
+                        .ok_or_else(ApiError::internal)?,
                 },
             },
             refresh_token: pair.refresh_token,
@@ -57,43 +62,19 @@ impl TryFrom<v1::TokenPair> for Issued {
     }
 }
 
-fn client(core: &CoreChannel) -> AuthServiceClient<CoreChannel> {
-    AuthServiceClient::new(core.clone())
-}
-
 pub async fn login(
-    core: &CoreChannel,
+    core: &CoreClient,
     email: String,
     password: String,
     client_ip: String,
 ) -> Result<Issued, ApiError> {
-    client(core)
-        .cc_login(v1::CcLoginRequest {
-            email,
-            password,
-            client_ip,
-        })
-        .await?
-        .into_inner()
-        .try_into()
+    core.cc_login(email, password, client_ip).await?.try_into()
 }
 
-pub async fn refresh(core: &CoreChannel, refresh_token: String) -> Result<Issued, ApiError> {
-    client(core)
-        .refresh(v1::RefreshRequest {
-            refresh_token,
-            allowed_user_types: vec![v1::UserType::CcUser.into()],
-        })
+/// CC sessions only: the core refuses an app session's token before
+/// rotating it.
+pub async fn refresh(core: &CoreClient, refresh_token: String) -> Result<Issued, ApiError> {
+    core.refresh(refresh_token, &[UserType::CcUser])
         .await?
-        .into_inner()
         .try_into()
-}
-
-pub async fn logout(core: &CoreChannel, session_id: Uuid) -> Result<(), ApiError> {
-    client(core)
-        .logout(v1::LogoutRequest {
-            session_id: session_id.to_string(),
-        })
-        .await?;
-    Ok(())
 }

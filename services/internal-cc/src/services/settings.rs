@@ -1,13 +1,13 @@
 //! The settings page: every DB knob with its bounds and the env values it
 //! depends on; validated, optimistic updates; the change history.
 
+use halo_auth::Auth;
 use halo_proto::ApiError;
-use halo_proto::v1::{self, config_service_client::ConfigServiceClient};
-use halo_web::CoreChannel;
+use halo_proto::v1;
+use halo_web::CoreClient;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettingsView {
@@ -83,44 +83,29 @@ impl From<v1::Settings> for SettingsView {
     }
 }
 
-fn client(core: &CoreChannel) -> ConfigServiceClient<CoreChannel> {
-    ConfigServiceClient::new(core.clone())
-}
-
-pub async fn get(core: &CoreChannel) -> Result<SettingsView, ApiError> {
-    Ok(client(core)
-        .get_settings(v1::GetSettingsRequest {})
-        .await?
-        .into_inner()
-        .into())
+pub async fn get(core: &CoreClient, operator: &Auth) -> Result<SettingsView, ApiError> {
+    Ok(core.settings(operator).await?.into())
 }
 
 pub async fn update(
-    core: &CoreChannel,
+    core: &CoreClient,
+    admin: &Auth,
     expected_version: String,
     changes: Value,
-    actor: Uuid,
 ) -> Result<SettingsView, ApiError> {
-    Ok(client(core)
-        .update_settings(v1::UpdateSettingsRequest {
-            expected_version,
-            changes_json: changes.to_string(),
-            actor_id: actor.to_string(),
-        })
+    Ok(core
+        .update_settings(admin, expected_version, changes.to_string())
         .await?
-        .into_inner()
         .into())
 }
 
 pub async fn history(
-    core: &CoreChannel,
+    core: &CoreClient,
+    operator: &Auth,
     limit: i32,
     before_id: Option<i64>,
 ) -> Result<HistoryView, ApiError> {
-    let history = client(core)
-        .get_settings_history(v1::GetSettingsHistoryRequest { limit, before_id })
-        .await?
-        .into_inner();
+    let history = core.settings_history(operator, limit, before_id).await?;
     Ok(HistoryView {
         changes: history
             .changes

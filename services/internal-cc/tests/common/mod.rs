@@ -2,63 +2,54 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use halo_core::testing::{SpawnedCore, TEST_JWT_SECRET};
-use halo_env::Env;
-use halo_testkit::{Answer, TestDb};
+use std::ops::Deref;
+
+pub use halo_core::testing::TEST_OPERATOR_PASSWORD as PASSWORD;
+use halo_core::testing::TestStack;
+use halo_testkit::Answer;
 use internal_cc::CcConfig;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 pub const ORIGIN: &str = "https://cc.halobestie.test";
-pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestCc {
     pub base: String,
     pub http: reqwest::Client,
-    pub core: SpawnedCore,
-    pub db: TestDb,
+    pub stack: TestStack,
+}
+
+/// `cc.core`, `cc.db` and the seeding helpers come from the stack.
+impl Deref for TestCc {
+    type Target = TestStack;
+
+    fn deref(&self) -> &TestStack {
+        &self.stack
+    }
 }
 
 pub async fn spawn_cc() -> TestCc {
-    halo_core::install_crypto_provider();
-    let db = TestDb::new().await;
-    let core =
-        halo_core::testing::spawn(&halo_core::testing::config(&db.url, &[]), db.pool.clone()).await;
-    let config = CcConfig::from_env(&Env::from_pairs([
-        ("DATABASE_URL", db.url.as_str()),
-        ("AUTH_JWT_SECRET", TEST_JWT_SECRET),
-        ("CORE_GRPC_URL", core.url.as_str()),
-        ("CC_ALLOWED_ORIGINS", ORIGIN),
-    ]))
-    .expect("valid CC config");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { internal_cc::run(&config, listener, std::future::pending()).await });
+    spawn_cc_on(TestStack::start(&[]).await, &[]).await
+}
+
+/// The CC edge on `stack`, with `extra` env.
+pub async fn spawn_cc_on(stack: TestStack, extra: &[(&str, &str)]) -> TestCc {
+    let mut env = stack.edge_env(extra);
+    env = env.with("CC_ALLOWED_ORIGINS", ORIGIN);
+    let config = CcConfig::from_env(&env).expect("valid CC config");
+    let base = halo_testkit::serve(|listener| async move {
+        internal_cc::run(&config, listener, std::future::pending()).await
+    })
+    .await;
+    halo_testkit::wait_until_ready(&base).await;
     TestCc {
         base,
         http: reqwest::Client::new(),
-        core,
-        db,
+        stack,
     }
 }
 
 impl TestCc {
-    /// Creates a CC user with [`PASSWORD`].
-    pub async fn add_operator(&self, email: &str, role: &str) -> uuid::Uuid {
-        let id = uuid::Uuid::now_v7();
-        sqlx::query(
-            "INSERT INTO auth.cc_users (id, email, password_hash, role) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(email)
-        .bind(bcrypt::hash(PASSWORD, 4).unwrap())
-        .bind(role)
-        .execute(&self.db.pool)
-        .await
-        .unwrap();
-        id
-    }
-
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
         Answer::read(request).await
     }

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use halo_auth::Auth;
 use halo_proto::ApiError;
 use halo_proto::v1::{IdentityProvider, OtpAudience};
-use halo_web::{ClientIp, CoreChannel, ErrorBody, Json};
+use halo_web::{ClientIp, CoreClient, ErrorBody, Json};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -47,7 +47,7 @@ pub struct RefreshBody {
 #[utoipa::path(post, path = "/api/shared/auth/anonymous", tag = "auth",
     responses((status = 201, body = TokenResponse), (status = 503, body = ErrorBody)))]
 pub async fn anonymous(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
     Ok((StatusCode::CREATED, Json(service::anonymous(&core).await?)))
 }
@@ -58,7 +58,7 @@ pub async fn anonymous(
         (status = 400, description = "`validation_failed` (field `phone`)", body = ErrorBody),
         (status = 429, description = "`otp_cooldown` or `otp_rate_limited`, with `Retry-After`", body = ErrorBody)))]
 pub async fn client_otp_request(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
     ip: ClientIp,
     Json(body): Json<PhoneBody>,
 ) -> Result<(StatusCode, Json<OtpSent>), ApiError> {
@@ -73,7 +73,7 @@ pub async fn client_otp_request(
     responses((status = 202, body = OtpSent), (status = 400, body = ErrorBody),
         (status = 403, description = "`phone_not_registered`", body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn mitra_otp_request(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
     ip: ClientIp,
     Json(body): Json<PhoneBody>,
 ) -> Result<(StatusCode, Json<OtpSent>), ApiError> {
@@ -89,12 +89,19 @@ pub async fn mitra_otp_request(
         (status = 400, description = "`otp_invalid_code`, `otp_expired`, `otp_used`, `otp_attempts_exceeded`, `otp_not_requested`", body = ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn client_otp_verify(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
     caller: Option<Auth>,
     Json(body): Json<VerifyBody>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     Ok(Json(
-        service::verify_otp(&core, body.phone, body.code, OtpAudience::Customer, caller).await?,
+        service::verify_otp(
+            &core,
+            body.phone,
+            body.code,
+            OtpAudience::Customer,
+            caller.as_ref(),
+        )
+        .await?,
     ))
 }
 
@@ -102,7 +109,7 @@ pub async fn client_otp_verify(
 #[utoipa::path(post, path = "/api/mitra/auth/otp/verify", tag = "auth", request_body = VerifyBody,
     responses((status = 200, body = TokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn mitra_otp_verify(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
     Json(body): Json<VerifyBody>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     Ok(Json(
@@ -116,13 +123,19 @@ pub async fn mitra_otp_verify(
         (status = 503, description = "`provider_not_configured`", body = ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn google(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
     caller: Option<Auth>,
     Json(body): Json<GoogleBody>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     Ok(Json(
-        service::provider_sign_in(&core, IdentityProvider::Google, body.id_token, None, caller)
-            .await?,
+        service::provider_sign_in(
+            &core,
+            IdentityProvider::Google,
+            body.id_token,
+            None,
+            caller.as_ref(),
+        )
+        .await?,
     ))
 }
 
@@ -131,7 +144,7 @@ pub async fn google(
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn apple(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
     caller: Option<Auth>,
     Json(body): Json<AppleBody>,
 ) -> Result<Json<TokenResponse>, ApiError> {
@@ -141,7 +154,7 @@ pub async fn apple(
             IdentityProvider::Apple,
             body.id_token,
             body.nonce,
-            caller,
+            caller.as_ref(),
         )
         .await?,
     ))
@@ -154,7 +167,7 @@ pub async fn apple(
     responses((status = 200, body = TokenResponse),
         (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused`, `session_revoked`, `session_expired`", body = ErrorBody)))]
 pub async fn refresh(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
     Json(body): Json<RefreshBody>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     Ok(Json(service::refresh(&core, body.refresh_token).await?))
@@ -164,7 +177,7 @@ pub async fn refresh(
 /// tokens already issued stay valid until they expire (at most 1 h).
 #[utoipa::path(post, path = "/api/shared/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn logout(State(core): State<CoreChannel>, auth: Auth) -> Result<StatusCode, ApiError> {
-    service::logout(&core, auth.session_id).await?;
+pub async fn logout(State(core): State<CoreClient>, auth: Auth) -> Result<StatusCode, ApiError> {
+    core.logout(&auth).await?;
     Ok(StatusCode::NO_CONTENT)
 }

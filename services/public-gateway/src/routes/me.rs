@@ -3,7 +3,7 @@
 use axum::extract::State;
 use halo_auth::Auth;
 use halo_proto::ApiError;
-use halo_web::{CoreChannel, ErrorBody, Json};
+use halo_web::{CoreClient, ErrorBody, Json};
 use serde::Deserialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
@@ -20,19 +20,19 @@ pub struct ProfilePatch {
 #[utoipa::path(get, path = "/api/client/me", tag = "profile", security(("bearer" = [])),
     responses((status = 200, body = Profile), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn client_me(State(db): State<PgPool>, auth: Auth) -> Result<Json<Profile>, ApiError> {
-    Ok(Json(profile::get(&db, auth).await?))
+    Ok(Json(profile::get(&db, &auth).await?))
 }
 
 /// Changes the signed-in customer's display name.
 #[utoipa::path(patch, path = "/api/client/me", tag = "profile", security(("bearer" = [])), request_body = ProfilePatch,
     responses((status = 200, body = Profile), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn client_me_patch(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
     auth: Auth,
     Json(patch): Json<ProfilePatch>,
 ) -> Result<Json<Profile>, ApiError> {
     Ok(Json(
-        profile::set_display_name(&core, auth, patch.display_name).await?,
+        profile::set_display_name(&core, &auth, patch.display_name).await?,
     ))
 }
 
@@ -40,18 +40,18 @@ pub async fn client_me_patch(
 #[utoipa::path(get, path = "/api/mitra/me", tag = "profile", security(("bearer" = [])),
     responses((status = 200, body = Profile), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn mitra_me(State(db): State<PgPool>, auth: Auth) -> Result<Json<Profile>, ApiError> {
-    Ok(Json(profile::get(&db, auth).await?))
+    Ok(Json(profile::get(&db, &auth).await?))
 }
 
 /// Changes the signed-in mitra's display name.
 #[utoipa::path(patch, path = "/api/mitra/me", tag = "profile", security(("bearer" = [])), request_body = ProfilePatch,
     responses((status = 200, body = Profile), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn mitra_me_patch(
-    State(core): State<CoreChannel>,
+    State(core): State<CoreClient>,
     auth: Auth,
     Json(patch): Json<ProfilePatch>,
 ) -> Result<Json<Profile>, ApiError> {
     Ok(Json(
-        profile::set_display_name(&core, auth, patch.display_name).await?,
+        profile::set_display_name(&core, &auth, patch.display_name).await?,
     ))
 }

@@ -2,11 +2,10 @@
 
 use halo_auth::{Auth, UserType};
 use halo_proto::ApiError;
-use halo_proto::v1::{self, auth_service_client::AuthServiceClient};
-use halo_web::CoreChannel;
+use halo_proto::v1;
+use halo_web::CoreClient;
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::profile::Profile;
 
@@ -60,32 +59,17 @@ pub struct OtpSent {
     pub resend_after: i64,
 }
 
-fn client(core: &CoreChannel) -> AuthServiceClient<CoreChannel> {
-    AuthServiceClient::new(core.clone())
-}
-
-pub async fn anonymous(core: &CoreChannel) -> Result<TokenResponse, ApiError> {
-    client(core)
-        .sign_in_anonymous(v1::SignInAnonymousRequest {})
-        .await?
-        .into_inner()
-        .try_into()
+pub async fn anonymous(core: &CoreClient) -> Result<TokenResponse, ApiError> {
+    core.sign_in_anonymous().await?.try_into()
 }
 
 pub async fn request_otp(
-    core: &CoreChannel,
+    core: &CoreClient,
     phone: String,
     audience: v1::OtpAudience,
     client_ip: String,
 ) -> Result<OtpSent, ApiError> {
-    let sent = client(core)
-        .request_otp(v1::RequestOtpRequest {
-            phone,
-            audience: audience.into(),
-            client_ip,
-        })
-        .await?
-        .into_inner();
+    let sent = core.request_otp(phone, audience, client_ip).await?;
     Ok(OtpSent {
         phone: sent.phone,
         expires_in: sent.expires_in,
@@ -93,74 +77,44 @@ pub async fn request_otp(
     })
 }
 
-/// Only an anonymous customer's own, verified token can ask for an
-/// upgrade; the core checks the account is still eligible.
-fn upgrade_target(caller: Option<Auth>) -> Option<String> {
-    caller
-        .filter(|auth| auth.user_type == UserType::Customer)
-        .map(|auth| auth.user_id.to_string())
+/// Only an anonymous customer's own token can ask for an upgrade; the core
+/// verifies it again and checks the session is live.
+fn upgrade_source(caller: Option<&Auth>) -> Option<&Auth> {
+    caller.filter(|auth| auth.user_type == UserType::Customer)
 }
 
 pub async fn verify_otp(
-    core: &CoreChannel,
+    core: &CoreClient,
     phone: String,
     code: String,
     audience: v1::OtpAudience,
-    caller: Option<Auth>,
+    caller: Option<&Auth>,
 ) -> Result<TokenResponse, ApiError> {
-    let upgrade_user_id = match audience {
-        v1::OtpAudience::Customer => upgrade_target(caller),
+    let caller = match audience {
+        v1::OtpAudience::Customer => upgrade_source(caller),
         _ => None,
     };
-    client(core)
-        .verify_otp(v1::VerifyOtpRequest {
-            phone,
-            code,
-            audience: audience.into(),
-            upgrade_user_id,
-        })
+    core.verify_otp(phone, code, audience, caller)
         .await?
-        .into_inner()
         .try_into()
 }
 
 pub async fn provider_sign_in(
-    core: &CoreChannel,
+    core: &CoreClient,
     provider: v1::IdentityProvider,
     id_token: String,
     nonce: Option<String>,
-    caller: Option<Auth>,
+    caller: Option<&Auth>,
 ) -> Result<TokenResponse, ApiError> {
-    client(core)
-        .sign_in_with_provider(v1::ProviderSignInRequest {
-            provider: provider.into(),
-            id_token,
-            nonce,
-            upgrade_user_id: upgrade_target(caller),
-        })
+    core.provider_sign_in(provider, id_token, nonce, upgrade_source(caller))
         .await?
-        .into_inner()
         .try_into()
 }
 
 /// Mobile sessions only: the core refuses a CC session's token before
 /// rotating it.
-pub async fn refresh(core: &CoreChannel, refresh_token: String) -> Result<TokenResponse, ApiError> {
-    client(core)
-        .refresh(v1::RefreshRequest {
-            refresh_token,
-            allowed_user_types: vec![v1::UserType::Customer.into(), v1::UserType::Mitra.into()],
-        })
+pub async fn refresh(core: &CoreClient, refresh_token: String) -> Result<TokenResponse, ApiError> {
+    core.refresh(refresh_token, &[UserType::Customer, UserType::Mitra])
         .await?
-        .into_inner()
         .try_into()
-}
-
-pub async fn logout(core: &CoreChannel, session_id: Uuid) -> Result<(), ApiError> {
-    client(core)
-        .logout(v1::LogoutRequest {
-            session_id: session_id.to_string(),
-        })
-        .await?;
-    Ok(())
 }

@@ -2,5 +2,4 @@
 //! DB) and shapes the answer for the apps.
 
 pub mod auth;
-pub mod config;
 pub mod profile;

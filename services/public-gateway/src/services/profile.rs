@@ -3,8 +3,8 @@
 
 use halo_auth::Auth;
 use halo_proto::ApiError;
-use halo_proto::v1::{self, auth_service_client::AuthServiceClient};
-use halo_web::{CoreChannel, internal_error};
+use halo_proto::v1;
+use halo_web::{CoreClient, internal_error};
 use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
@@ -53,7 +53,7 @@ impl TryFrom<v1::Principal> for Profile {
 }
 
 #[tracing::instrument(skip_all, err(Display))]
-pub async fn get(db: &PgPool, auth: Auth) -> Result<Profile, ApiError> {
+pub async fn get(db: &PgPool, auth: &Auth) -> Result<Profile, ApiError> {
     let profile: Option<Profile> = sqlx::query_as(
         "SELECT id, user_type, is_anonymous, display_name, phone FROM users WHERE id = $1 AND user_type = $2",
     )
@@ -69,18 +69,11 @@ pub async fn get(db: &PgPool, auth: Auth) -> Result<Profile, ApiError> {
 }
 
 pub async fn set_display_name(
-    core: &CoreChannel,
-    auth: Auth,
+    core: &CoreClient,
+    auth: &Auth,
     display_name: String,
 ) -> Result<Profile, ApiError> {
-    AuthServiceClient::new(core.clone())
-        .update_profile(v1::UpdateProfileRequest {
-            user_id: auth.user_id.to_string(),
-            display_name,
-        })
-        .await?
-        .into_inner()
-        .try_into()
+    core.update_profile(auth, display_name).await?.try_into()
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use halo_core::testing::{SpawnedCore, TEST_JWT_SECRET};
-use halo_env::Env;
-use halo_testkit::{Answer, TestDb};
+use std::ops::Deref;
+
+use halo_core::testing::TestStack;
+use halo_testkit::Answer;
 use public_gateway::GatewayConfig;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -12,30 +13,30 @@ use serde_json::{Value, json};
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
-    pub core: SpawnedCore,
-    pub db: TestDb,
+    pub stack: TestStack,
 }
 
-pub fn gateway_config(database_url: &str, core_url: &str, extra: &[(&str, &str)]) -> GatewayConfig {
-    let mut env = Env::from_pairs([
-        ("DATABASE_URL", database_url),
-        ("AUTH_JWT_SECRET", TEST_JWT_SECRET),
-        ("CORE_GRPC_URL", core_url),
-    ]);
-    for (k, v) in extra {
-        env = env.with(k, *v);
+/// `app.core`, `app.db` and the seeding helpers come from the stack.
+impl Deref for TestApp {
+    type Target = TestStack;
+
+    fn deref(&self) -> &TestStack {
+        &self.stack
     }
-    GatewayConfig::from_env(&env).expect("valid gateway config")
+}
+
+/// A config for a gateway on `database_url` calling the core at `core_url`.
+pub fn gateway_config(database_url: &str, core_url: &str, extra: &[(&str, &str)]) -> GatewayConfig {
+    GatewayConfig::from_env(&halo_core::testing::edge_env(database_url, core_url, extra))
+        .expect("valid gateway config")
 }
 
 /// Serves the gateway on an OS-chosen port until the test ends.
 pub async fn serve_gateway(config: GatewayConfig) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(
-        async move { public_gateway::run(&config, listener, std::future::pending()).await },
-    );
-    base
+    halo_testkit::serve(|listener| async move {
+        public_gateway::run(&config, listener, std::future::pending()).await
+    })
+    .await
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -44,19 +45,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// `core_env` overrides the core's env (e.g. `GOOGLE_CLIENT_IDS`).
 pub async fn spawn_app_with(core_env: &[(&str, &str)]) -> TestApp {
-    halo_core::install_crypto_provider();
-    let db = TestDb::new().await;
-    let core = halo_core::testing::spawn(
-        &halo_core::testing::config(&db.url, core_env),
-        db.pool.clone(),
-    )
-    .await;
-    let base = serve_gateway(gateway_config(&db.url, &core.url, &[])).await;
+    let stack = TestStack::start(core_env).await;
+    // A short poll so a knob change made straight in the core shows soon.
+    let config = gateway_config(
+        &stack.db.url,
+        &stack.core.url,
+        &[("CONFIG_CACHE_TTL_SECONDS", "1")],
+    );
+    let base = serve_gateway(config).await;
+    halo_testkit::wait_until_ready(&base).await;
     TestApp {
         base,
         http: reqwest::Client::new(),
-        core,
-        db,
+        stack,
     }
 }
 
@@ -118,39 +119,6 @@ impl TestApp {
             Some(json!({ "phone": phone, "code": code })),
         )
         .await
-    }
-
-    /// Ages every OTP challenge past the resend cooldown, so a test can ask
-    /// for another code at once.
-    pub async fn pass_otp_cooldown(&self) {
-        sqlx::query(
-            "UPDATE auth.otp_challenges SET created_at = created_at - interval '2 minutes'",
-        )
-        .execute(&self.db.pool)
-        .await
-        .unwrap();
-    }
-
-    /// Registers an active mitra the way CC will.
-    pub async fn register_mitra(&self, phone_e164: &str) -> uuid::Uuid {
-        let id = uuid::Uuid::now_v7();
-        sqlx::query("INSERT INTO users (id, user_type, phone, display_name) VALUES ($1, 'mitra', $2, 'Mitra')")
-            .bind(id)
-            .bind(phone_e164)
-            .execute(&self.db.pool)
-            .await
-            .unwrap();
-        id
-    }
-
-    /// Changes DB knobs through the core's config service.
-    pub async fn set_knobs(&self, changes: Value) {
-        let settings = &self.core.state.settings;
-        let version = settings.snapshot().version.to_string();
-        settings
-            .update(&version, &changes, uuid::Uuid::now_v7())
-            .await
-            .expect("knob change accepted");
     }
 }
 

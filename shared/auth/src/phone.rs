@@ -5,20 +5,20 @@ use std::fmt;
 
 use phonenumber::{Mode, country};
 
-use crate::error::CoreError;
+use halo_proto::FieldError;
 
 /// A valid phone number, always E.164.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phone(String);
 
 impl Phone {
-    pub fn parse(raw: &str) -> Result<Self, CoreError> {
-        let invalid = || {
-            CoreError::invalid(
-                "phone",
-                "invalid_phone",
-                "enter a valid phone number, e.g. 0812 3456 7890 or +62 812 3456 7890",
-            )
+    /// A bad number is a field error on `phone`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let invalid = || FieldError {
+            field: "phone".to_owned(),
+            code: "invalid_phone".to_owned(),
+            message: "enter a valid phone number, e.g. 0812 3456 7890 or +62 812 3456 7890"
+                .to_owned(),
         };
         let cleaned: String = raw
             .chars()
@@ -75,11 +75,13 @@ mod tests {
     #[test]
     fn garbage_is_a_field_error_on_phone() {
         for raw in ["", "hello", "12", "+62", "0812345678901234567890"] {
-            let Err(CoreError::Invalid(details)) = Phone::parse(raw) else {
+            let Err(error) = Phone::parse(raw) else {
                 panic!("{raw:?} was accepted");
             };
-            assert_eq!(details[0].field, "phone");
-            assert_eq!(details[0].code, "invalid_phone");
+            assert_eq!(
+                (error.field.as_str(), error.code.as_str()),
+                ("phone", "invalid_phone")
+            );
         }
     }
 }

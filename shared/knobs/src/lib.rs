@@ -1,15 +1,25 @@
 //! The registry of DB knobs (the seed's `config.service.js` getters): each
 //! knob's type, description, bounds and validation, and the typed [`Knobs`]
-//! every other module reads.
+//! every other crate reads. The core validates and stores them; each edge
+//! keeps an in-memory copy of the same types.
 
 use std::collections::{BTreeMap, HashSet};
 
+use halo_auth::Phone;
 use halo_proto::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
-use crate::auth::phone::Phone;
-use crate::config::EnvKnobs;
+/// Deploy-fixed (env) values the apps must honour and the knobs' validation
+/// depends on (the seed's config-source convention: env, not DB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvKnobs {
+    #[serde(rename = "MITRA_HEARTBEAT_CADENCE_SECONDS")]
+    pub mitra_heartbeat_cadence_seconds: i64,
+    #[serde(rename = "PAYMENT_MIN_AMOUNT_IDR")]
+    pub payment_min_amount_idr: i64,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -127,7 +137,41 @@ pub struct Knobs {
     pub otp_max_per_ip_per_hour: i64,
 }
 
+/// The apps' config document (`GET /api/shared/config`) and its ETag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicConfig {
+    /// A JSON object, keys in a stable order.
+    pub json: String,
+    /// A hash of `json`: it changes exactly when the document does.
+    pub etag: String,
+}
+
 impl Knobs {
+    /// What the apps may read before sign-in: tiers, support handles, and
+    /// the values they must honour.
+    pub fn public_config(&self, env: &EnvKnobs) -> PublicConfig {
+        let json = json!({
+            "pricing_tiers": self.pricing_tiers,
+            "support_handles": self.support_handles,
+            "mitra_heartbeat_cadence_seconds": env.mitra_heartbeat_cadence_seconds,
+            "mitra_accept_timeout_seconds": self.mitra_accept_timeout_seconds,
+            "extension_timeout_seconds": self.extension_timeout_seconds,
+            "otp_resend_cooldown_seconds": self.otp_resend_cooldown_seconds,
+        })
+        .to_string();
+        let digest = Sha256::digest(json.as_bytes());
+        PublicConfig {
+            etag: format!(
+                "\"{}\"",
+                digest[..8]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            ),
+            json,
+        }
+    }
+
     pub fn from_values(values: &BTreeMap<String, Value>) -> anyhow::Result<Self> {
         fn get<T: serde::de::DeserializeOwned>(
             values: &BTreeMap<String, Value>,
