@@ -92,14 +92,3 @@ pub fn router(state: EdgeState, config: &CcConfig) -> Router {
         .layer(Extension(origins.clone()))
         .layer(cors(&origins))
 }
-
-/// Serves until `shutdown`, then drains within the configured bound.
-pub async fn run(
-    config: &CcConfig,
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let app = router(EdgeState::connect(&config.edge)?, config);
-    halo_web::serve(listener, app, shutdown, config.edge.shutdown_drain).await?;
-    Ok(())
-}

@@ -5,8 +5,5 @@ use internal_cc::CcConfig;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = CcConfig::from_env(&halo_env::Env::from_process())?;
-    halo_web::edge_main(&config.edge, |listener| {
-        internal_cc::run(&config, listener, halo_env::shutdown_signal())
-    })
-    .await
+    halo_web::edge_main(&config.edge, |state| internal_cc::router(state, &config)).await
 }

@@ -43,7 +43,10 @@ async fn a_cc_change_reaches_the_gateway_through_valkey_and_by_polling_while_val
     );
     let config = public_gateway::GatewayConfig::from_env(&gateway_env).unwrap();
     let gateway = halo_testkit::serve(|listener| async move {
-        public_gateway::run(&config, listener, std::future::pending()).await
+        halo_web::run_edge(&config.edge, listener, std::future::pending(), |state| {
+            public_gateway::router(state, &config)
+        })
+        .await
     })
     .await;
     wait_until_ready(&gateway).await;

@@ -61,14 +61,3 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: EdgeState, config: &GatewayConfig) -> Router {
     routes().into_app(state, config.edge.limits)
 }
-
-/// Serves until `shutdown`, then drains within the configured bound.
-pub async fn run(
-    config: &GatewayConfig,
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let app = router(EdgeState::connect(&config.edge)?, config);
-    halo_web::serve(listener, app, shutdown, config.edge.shutdown_drain).await?;
-    Ok(())
-}

@@ -5,8 +5,5 @@ use public_gateway::GatewayConfig;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = GatewayConfig::from_env(&halo_env::Env::from_process())?;
-    halo_web::edge_main(&config.edge, |listener| {
-        public_gateway::run(&config, listener, halo_env::shutdown_signal())
-    })
-    .await
+    halo_web::edge_main(&config.edge, |state| public_gateway::router(state, &config)).await
 }

@@ -223,8 +223,11 @@ async fn shutdown_lets_an_in_flight_request_finish_and_then_refuses_new_ones() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        public_gateway::run(&config, listener, async {
+        let shutdown = async {
             let _ = stopped.await;
+        };
+        halo_web::run_edge(&config.edge, listener, shutdown, |state| {
+            public_gateway::router(state, &config)
         })
         .await
     });

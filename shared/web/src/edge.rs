@@ -171,19 +171,31 @@ impl EdgeRoutes {
     }
 }
 
-/// An edge's `main` after reading its config: telemetry, the listener,
-/// `run` until SIGTERM, then a flush of the telemetry.
-pub async fn edge_main<F, Fut>(config: &EdgeConfig, run: F) -> anyhow::Result<()>
-where
-    F: FnOnce(tokio::net::TcpListener) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
-{
+/// Serves the app `app` builds from the edge's state until `shutdown`,
+/// then drains in-flight requests within `SHUTDOWN_DRAIN_SECONDS`.
+pub async fn run_edge(
+    config: &EdgeConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    app: impl FnOnce(EdgeState) -> Router,
+) -> anyhow::Result<()> {
+    let app = app(EdgeState::connect(config)?);
+    crate::serve(listener, app, shutdown, config.shutdown_drain).await?;
+    Ok(())
+}
+
+/// An edge's `main` after reading its config: telemetry, the listener, the
+/// app until SIGTERM, then a flush of the telemetry.
+pub async fn edge_main(
+    config: &EdgeConfig,
+    app: impl FnOnce(EdgeState) -> Router,
+) -> anyhow::Result<()> {
     let telemetry = halo_telemetry::init(&config.telemetry)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on HOST:PORT {}: {e}", config.listen))?;
     tracing::info!(addr = %config.listen, service = config.telemetry.service_name, "listening");
-    let result = run(listener).await;
+    let result = run_edge(config, listener, halo_env::shutdown_signal(), app).await;
     telemetry.shutdown().await;
     result
 }

@@ -16,7 +16,7 @@ mod serve;
 
 pub use client_ip::ClientIp;
 pub use core::{CoreChannel, CoreClient, CoreClientConfig};
-pub use edge::{EdgeConfig, EdgeDefaults, EdgeRoutes, EdgeState, edge_main};
+pub use edge::{EdgeConfig, EdgeDefaults, EdgeRoutes, EdgeState, edge_main, run_edge};
 pub use errors::{ErrorBody, internal_error};
 pub use health::health_routes;
 pub use json::Json;

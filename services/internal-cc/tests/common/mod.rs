@@ -38,7 +38,10 @@ pub async fn spawn_cc_on(stack: TestStack, extra: &[(&str, &str)]) -> TestCc {
     env = env.with("CC_ALLOWED_ORIGINS", ORIGIN);
     let config = CcConfig::from_env(&env).expect("valid CC config");
     let base = halo_testkit::serve(|listener| async move {
-        internal_cc::run(&config, listener, std::future::pending()).await
+        halo_web::run_edge(&config.edge, listener, std::future::pending(), |state| {
+            internal_cc::router(state, &config)
+        })
+        .await
     })
     .await;
     halo_testkit::wait_until_ready(&base).await;
