@@ -107,6 +107,18 @@ pub fn stub_otp_sender() -> Arc<dyn OtpSender> {
     Arc::new(StubOtpSender)
 }
 
+/// Reflection over every service the core serves. grpcurl speaks v1, while
+/// grpc_cli, Postman and Google's Python client still ask v1alpha, so both
+/// are served, each listing both.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .include_reflection_service(false)
+        .register_encoded_file_descriptor_set(halo_proto::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+}
+
 /// Serves the core's gRPC API, standard health and reflection until
 /// `shutdown` resolves; in-flight calls finish first.
 pub async fn run(
@@ -119,10 +131,8 @@ pub async fn run(
     health
         .set_serving::<ConfigServiceServer<SettingsStore>>()
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(halo_proto::v1::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
     tracing::info!(addr = %listener.local_addr()?, "core listening");
     tonic::transport::Server::builder()
         // One span per RPC, continuing the edge's trace and carrying its
@@ -132,7 +142,8 @@ pub async fn run(
                 .make_span_with(|request: &http::Request<_>| halo_telemetry::request_span(request)),
         )
         .add_service(health_service)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(AuthServiceServer::new(state.auth))
         .add_service(ConfigServiceServer::new(state.settings))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
