@@ -60,13 +60,6 @@ impl Env {
             .map(str::to_owned)
     }
 
-    pub fn required(&self, name: &str) -> Result<String, EnvError> {
-        self.optional(name).ok_or_else(|| EnvError::Missing {
-            name: name.to_owned(),
-            hint: String::new(),
-        })
-    }
-
     /// A parsed value, or `default` when unset (the seed's
     /// `getMitraHeartbeatCadenceSeconds` pattern).
     pub fn parse_or<T>(&self, name: &str, default: T) -> Result<T, EnvError>

@@ -120,7 +120,6 @@ impl Sessions {
             refresh_token: RefreshToken::format(session_id, generation, secret),
             refresh_expires_in: self.refresh_ttl.as_secs() as i64,
             principal: Some(principal.proto),
-            session_id: session_id.to_string(),
             upgraded,
         }
     }

@@ -81,10 +81,6 @@ impl SettingsStore {
             .clone()
     }
 
-    pub fn env(&self) -> EnvKnobs {
-        self.inner.env
-    }
-
     /// What the apps may read: tiers, support handles, and the values they
     /// must honour. `version` is a hash of the content (the ETag).
     pub fn public_config(&self) -> v1::PublicConfig {
