@@ -136,10 +136,14 @@ pub async fn run(
     tracing::info!(addr = %listener.local_addr()?, "core listening");
     tonic::transport::Server::builder()
         // One span per RPC, continuing the edge's trace and carrying its
-        // request id, so the core's log lines join the edge's request.
+        // request id, so the core's log lines join the edge's request. Any
+        // non-OK status counts as a failure here, a wrong OTP code included,
+        // so it is noted at INFO; real faults are logged with their cause
+        // where `CoreError` is mapped.
         .layer(
             tower_http::trace::TraceLayer::new_for_grpc()
-                .make_span_with(|request: &http::Request<_>| halo_telemetry::request_span(request)),
+                .make_span_with(|request: &http::Request<_>| halo_telemetry::request_span(request))
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::INFO)),
         )
         .add_service(health_service)
         .add_service(reflection_v1)

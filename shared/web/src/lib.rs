@@ -13,7 +13,7 @@ mod serve;
 
 pub use client_ip::ClientIp;
 pub use core_client::{CoreChannel, core_channel};
-pub use errors::{ErrorBody, internal_error};
+pub use errors::{ErrorBody, db_error, internal_error};
 pub use health::{Readiness, health_routes};
 pub use json::Json;
 pub use openapi::{BearerScheme, serve_openapi};

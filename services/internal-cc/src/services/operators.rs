@@ -1,7 +1,7 @@
 //! CC operators as the CC sees them, read from `auth.cc_users`.
 
 use halo_proto::ApiError;
-use halo_web::internal_error;
+use halo_web::db_error;
 use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
@@ -33,7 +33,7 @@ pub async fn active(db: &PgPool, id: Uuid) -> Result<Operator, ApiError> {
     .bind(id)
     .fetch_optional(db)
     .await
-    .map_err(|e| internal_error("operator read failed", e))?;
+    .map_err(|e| db_error("operator read failed", e))?;
     match row {
         Some(row) if !row.disabled => Ok(row.operator),
         Some(_) => Err(ApiError::forbidden(

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use halo_proto::ApiError;
-use halo_web::{CoreChannel, ErrorBody};
+use halo_web::{CoreChannel, ErrorBody, internal_error};
 
 use crate::services::config::public_config;
 
@@ -22,7 +22,8 @@ pub async fn get_config(
 ) -> Result<Response, ApiError> {
     let config = public_config(&core).await?;
     let etag = format!("\"{}\"", config.version);
-    let etag_header = HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?;
+    let etag_header = HeaderValue::from_str(&etag)
+        .map_err(|e| internal_error("the config version is not a valid ETag", e))?;
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

@@ -3,7 +3,7 @@
 use halo_auth::{Auth, UserType};
 use halo_proto::ApiError;
 use halo_proto::v1::{self, auth_service_client::AuthServiceClient};
-use halo_web::CoreChannel;
+use halo_web::{CoreChannel, internal_error};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -35,7 +35,12 @@ impl TryFrom<v1::TokenPair> for TokenResponse {
     type Error = ApiError;
 
     fn try_from(pair: v1::TokenPair) -> Result<Self, ApiError> {
-        let principal = pair.principal.ok_or_else(ApiError::internal)?;
+        let principal = pair.principal.ok_or_else(|| {
+            internal_error(
+                "the core sent a token pair without a principal",
+                anyhow::anyhow!("TokenPair.principal is missing"),
+            )
+        })?;
         Ok(Self {
             access_token: pair.access_token,
             token_type: "Bearer",
