@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 mod grpc;
+pub mod retention;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -45,8 +46,8 @@ pub struct CoreState {
 }
 
 /// Builds the state: the pool (lazy), the bus, the settings cache (loaded
-/// now), the OTP sender, the JWKS client. Creates the bootstrap admin in
-/// the background.
+/// now), the OTP sender, the JWKS client. Creates the bootstrap admin and
+/// starts pruning expired auth rows in the background.
 pub async fn build_state(
     config: &CoreConfig,
     pool: PgPool,
@@ -59,6 +60,7 @@ pub async fn build_state(
     };
     let settings =
         SettingsStore::start(pool.clone(), config.env_knobs, bus, config.config_cache_ttl).await?;
+    retention::spawn_pruner(pool.clone(), config.auth_retention);
     let bcrypt = Bcrypt::new(config.bcrypt_threads);
     let auth = Auth {
         sessions: Sessions {
