@@ -73,3 +73,10 @@ ensure_rust_components() {
     fi
   done
 }
+
+# ensure_cargo_machete: the test command fails on an unused dependency.
+ensure_cargo_machete() {
+  command -v cargo-machete >/dev/null && return 0
+  log "installing cargo-machete"
+  cargo install cargo-machete --version 0.9.2 --locked
+}

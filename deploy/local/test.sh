@@ -11,10 +11,13 @@ export TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0
 ensure_postgres "$TEST_DATABASE_URL"
 ensure_redis_binary
 ensure_rust_components
+ensure_cargo_machete
 export REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-$(command -v valkey-server || command -v redis-server)}
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
+log "cargo machete (unused dependencies)"
+cargo machete
 log "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 log "cargo test"

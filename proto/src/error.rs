@@ -10,6 +10,8 @@ use tonic::metadata::MetadataValue;
 const CODE_KEY: &str = "x-halo-error-code";
 const DETAILS_KEY: &str = "x-halo-error-details";
 const RETRY_AFTER_KEY: &str = "x-halo-retry-after";
+/// Postgres restarts or fails over in seconds; the pool reconnects by itself.
+const DATABASE_RETRY_AFTER_SECONDS: u64 = 2;
 
 /// The class of an error; each maps to exactly one gRPC code and HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +108,8 @@ pub struct ApiError {
     pub code: Cow<'static, str>,
     pub message: Cow<'static, str>,
     pub details: Vec<FieldError>,
-    /// Seconds; set for [`ErrorKind::RateLimited`].
+    /// Seconds (`Retry-After`); set for [`ErrorKind::RateLimited`], and for
+    /// an [`ErrorKind::Unavailable`] that a retry soon should get past.
     pub retry_after: Option<u64>,
 }
 
@@ -178,6 +181,18 @@ impl ApiError {
         Self::new(ErrorKind::Unavailable, code, message)
     }
 
+    /// A 503 while Postgres is unreachable: a stable code and `Retry-After`,
+    /// so the apps retry instead of showing a crash.
+    pub fn database_unavailable() -> Self {
+        Self {
+            retry_after: Some(DATABASE_RETRY_AFTER_SECONDS),
+            ..Self::unavailable(
+                "database_unavailable",
+                "the service is briefly unavailable; try again in a few seconds",
+            )
+        }
+    }
+
     pub fn http_status(&self) -> http::StatusCode {
         self.kind.http_status()
     }
@@ -226,21 +241,32 @@ impl From<ApiError> for tonic::Status {
 
 impl From<tonic::Status> for ApiError {
     /// Statuses without our metadata come from the transport (core down,
-    /// deadline) rather than from the core's logic; they get generic codes.
+    /// deadline) rather than from the core's logic; they get generic codes,
+    /// and their cause is logged here, the one place that sees it (the core
+    /// logs the causes of its own errors).
     fn from(status: tonic::Status) -> Self {
         let meta = status.metadata();
         let Some(code) = meta.get(CODE_KEY).and_then(|v| v.to_str().ok()) else {
             return match status.code() {
-                tonic::Code::Unavailable | tonic::Code::Unknown => Self::unavailable(
-                    "core_unavailable",
-                    "the auth service is unavailable, try again",
-                ),
-                tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => Self::new(
-                    ErrorKind::UpstreamTimeout,
-                    "upstream_timeout",
-                    "the auth service did not answer in time",
-                ),
-                _ => Self::internal(),
+                tonic::Code::Unavailable | tonic::Code::Unknown => {
+                    tracing::warn!(error = %status, "the core is unreachable");
+                    Self::unavailable(
+                        "core_unavailable",
+                        "the auth service is unavailable, try again",
+                    )
+                }
+                tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
+                    tracing::warn!(error = %status, "the core did not answer in time");
+                    Self::new(
+                        ErrorKind::UpstreamTimeout,
+                        "upstream_timeout",
+                        "the auth service did not answer in time",
+                    )
+                }
+                _ => {
+                    tracing::error!(error = %status, "the call to the core failed");
+                    Self::internal()
+                }
             };
         };
         let kind = ErrorKind::from_grpc_code(status.code());
@@ -302,6 +328,17 @@ mod tests {
         let received = ApiError::from(tonic::Status::from(sent.clone()));
         assert_eq!(received.details, sent.details);
         assert_eq!(received.http_status(), http::StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_database_outage_in_the_core_reaches_the_app_as_a_503_to_retry() {
+        let received = ApiError::from(tonic::Status::from(ApiError::database_unavailable()));
+        assert_eq!(
+            received.http_status(),
+            http::StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(received.code, "database_unavailable");
+        assert_eq!(received.retry_after, Some(2));
     }
 
     #[test]

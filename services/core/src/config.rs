@@ -39,6 +39,9 @@ pub struct CoreConfig {
     pub bootstrap_admin: Option<(String, SecretString)>,
     /// How stale another instance's settings may get while Valkey is down.
     pub config_cache_ttl: Duration,
+    /// How long revoked or expired sessions, retired refresh tokens, OTP
+    /// challenges and CC login attempts are kept (`AUTH_RETENTION_DAYS`).
+    pub auth_retention: Duration,
     pub telemetry: halo_telemetry::TelemetryConfig,
 }
 
@@ -130,6 +133,9 @@ impl CoreConfig {
             },
             bootstrap_admin,
             config_cache_ttl: seconds(env, "CONFIG_CACHE_TTL_SECONDS", 5, 1, 300)?,
+            auth_retention: Duration::from_secs(
+                env.int_in("AUTH_RETENTION_DAYS", 30, 1, 3650)? as u64 * 86_400,
+            ),
             telemetry: halo_telemetry::TelemetryConfig {
                 service_name: "halo-core",
                 otlp_endpoint: env.optional("OTEL_EXPORTER_OTLP_ENDPOINT"),

@@ -173,15 +173,26 @@ impl From<CoreError> for ApiError {
                 "this account type may not use this part of the API",
             ),
             E::AdminOnly => ApiError::forbidden("admin_only", "only an admin may do this"),
-            E::Database(err) => {
-                tracing::error!(error = %err, "database error");
-                ApiError::internal()
-            }
-            E::Internal(err) => {
-                tracing::error!(error = format!("{err:#}"), "internal error");
-                ApiError::internal()
-            }
+            E::Database(err) => failure(err.into()),
+            E::Internal(err) => failure(err),
         }
+    }
+}
+
+/// The one place the core logs a failure of its own, with its cause chain
+/// (the RPC's span carries the edge's request id). An unreachable Postgres is
+/// a 503 the app retries and a warning; anything else is a 500 and an error.
+fn failure(err: anyhow::Error) -> ApiError {
+    let unavailable = err
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+        .any(halo_db::is_unavailable);
+    if unavailable {
+        tracing::warn!(error = format!("{err:#}"), "database unavailable");
+        ApiError::database_unavailable()
+    } else {
+        tracing::error!(error = format!("{err:#}"), "internal error");
+        ApiError::internal()
     }
 }
 

@@ -8,6 +8,7 @@ pub mod caller;
 pub mod config;
 pub mod error;
 mod grpc;
+pub mod retention;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -50,8 +51,8 @@ pub struct CoreState {
 }
 
 /// Builds the state: the pool (lazy), the bus, the settings cache (loaded
-/// now), the OTP sender, the JWKS client. Creates the bootstrap admin in
-/// the background.
+/// now), the OTP sender, the JWKS client. Creates the bootstrap admin and
+/// starts pruning expired auth rows in the background.
 pub async fn build_state(
     config: &CoreConfig,
     pool: PgPool,
@@ -64,6 +65,7 @@ pub async fn build_state(
     };
     let settings =
         SettingsStore::start(pool.clone(), config.env_knobs, bus, config.config_cache_ttl).await?;
+    retention::spawn_pruner(pool.clone(), config.auth_retention);
     let bcrypt = Bcrypt::new(config.bcrypt_threads);
     let tokens = AccessTokens::new(&config.jwt_secret, config.access_token_ttl);
     let auth = Auth {
@@ -119,6 +121,18 @@ pub fn stub_otp_sender() -> Arc<dyn OtpSender> {
     Arc::new(StubOtpSender)
 }
 
+/// Reflection over every service the core serves. grpcurl speaks v1, while
+/// grpc_cli, Postman and Google's Python client still ask v1alpha, so both
+/// are served, each listing both.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .include_reflection_service(false)
+        .register_encoded_file_descriptor_set(halo_proto::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+}
+
 /// Serves the core's gRPC API, standard health and reflection until
 /// `shutdown` resolves; in-flight calls finish first.
 pub async fn run(
@@ -129,10 +143,8 @@ pub async fn run(
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<AuthServiceServer<Auth>>().await;
     health.set_serving::<ConfigServiceServer<ConfigRpc>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(halo_proto::v1::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
     tracing::info!(addr = %listener.local_addr()?, surface = ?state.auth.surface, "core listening");
     let config_rpc = ConfigRpc {
         settings: state.settings,
@@ -140,14 +152,19 @@ pub async fn run(
     };
     tonic::transport::Server::builder()
         // One span per RPC, continuing the edge's trace and carrying its
-        // request id, so the core's log lines join the edge's request.
+        // request id, so the core's log lines join the edge's request. Any
+        // non-OK status counts as a failure here, a wrong OTP code included,
+        // so it is noted at INFO; real faults are logged with their cause
+        // where `CoreError` is mapped.
         .layer(
             tower_http::trace::TraceLayer::new_for_grpc()
-                .make_span_with(|request: &http::Request<_>| halo_telemetry::request_span(request)),
+                .make_span_with(|request: &http::Request<_>| halo_telemetry::request_span(request))
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::INFO)),
         )
         .layer(state.guard)
         .add_service(health_service)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(AuthServiceServer::new(state.auth))
         .add_service(ConfigServiceServer::new(config_rpc))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)

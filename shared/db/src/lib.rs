@@ -27,6 +27,8 @@ pub fn connect_lazy(config: &DbConfig) -> anyhow::Result<PgPool> {
         .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a valid postgres:// URL"))?;
     Ok(PgPoolOptions::new()
         .max_connections(config.max_connections)
+        // Well inside the edges' request timeout: while Postgres is down a
+        // request answers 503 `database_unavailable` rather than hanging.
         .acquire_timeout(Duration::from_secs(3))
         // sqlx pings every connection it hands out by default: a second
         // round trip per query, which doubled the cost of `GET /me`. A dead
@@ -35,6 +37,26 @@ pub fn connect_lazy(config: &DbConfig) -> anyhow::Result<PgPool> {
         .test_before_acquire(false)
         .max_lifetime(Duration::from_secs(30 * 60))
         .connect_lazy_with(options))
+}
+
+/// Whether `err` means Postgres could not be reached or dropped the
+/// connection (down, restarting, out of connections), rather than a fault in
+/// the query: the caller answers 503 and the app retries, instead of a 500.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // Class 08 is "connection exception"; 57P01-57P03 are the server
+        // shutting down, crashing or still starting; 53300 is out of
+        // connection slots.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
 }
 
 /// Runs pending migrations. sqlx takes a Postgres advisory lock for the

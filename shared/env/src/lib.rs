@@ -60,6 +60,8 @@ impl Env {
             .map(str::to_owned)
     }
 
+    /// A value with no default and no minimum length (not a secret), e.g. a
+    /// deployment's role that must be stated.
     pub fn required(&self, name: &str) -> Result<String, EnvError> {
         self.optional(name).ok_or_else(|| EnvError::Missing {
             name: name.to_owned(),

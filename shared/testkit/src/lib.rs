@@ -1,15 +1,20 @@
 //! Test support shared by every service's tests: a fresh, migrated Postgres
 //! database per test, a private `redis-server` a test may stop and start,
-//! a local JWKS server standing in for Google/Apple, and HTTP answer reading.
+//! a private Postgres cluster a test may stop and start, a local JWKS server
+//! standing in for Google/Apple, HTTP answer reading, and captured logs.
 
 mod http;
 mod jwks;
+mod logs;
 mod postgres;
+mod postgres_server;
 mod redis_server;
 
 pub use http::{Answer, silent_server};
 pub use jwks::JwksServer;
+pub use logs::CapturedLogs;
 pub use postgres::TestDb;
+pub use postgres_server::PostgresServer;
 pub use redis_server::RedisServer;
 
 /// Serves an app on an OS-chosen loopback port until the test ends;
@@ -45,6 +50,17 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("the OS hands out a loopback port")
+}
+
+/// Whether a server starts accepting on loopback `port` within `within`.
+async fn port_opens(port: u16, within: std::time::Duration) -> bool {
+    eventually(within, || async move {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+    })
+    .await
+    .is_some()
 }
 
 /// Polls `check` every 50 ms until it holds or `within` passes; returns

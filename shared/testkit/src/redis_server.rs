@@ -43,14 +43,11 @@ impl RedisServer {
         .spawn()
         .expect("tests need the redis-server binary (the test script installs it)");
         self.child = Some(child);
-        let port = self.port;
-        let up = crate::eventually(Duration::from_secs(5), || async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-        })
-        .await;
-        assert!(up.is_some(), "redis-server did not come up on port {port}");
+        assert!(
+            crate::port_opens(self.port, Duration::from_secs(5)).await,
+            "redis-server did not come up on port {}",
+            self.port
+        );
     }
 
     pub fn stop(&mut self) {

@@ -45,6 +45,21 @@ pub fn internal_error(context: &'static str, err: impl Into<anyhow::Error>) -> A
     ApiError::internal()
 }
 
+/// A failed query: a 503 `database_unavailable` with `Retry-After` while
+/// Postgres cannot be reached (logged as a warning, with its cause), a 500
+/// with the cause logged otherwise.
+pub fn db_error(context: &'static str, err: sqlx::Error) -> ApiError {
+    if halo_db::is_unavailable(&err) {
+        let err = anyhow::Error::from(err);
+        tracing::warn!(
+            error = format!("{err:#}"),
+            "{context}: database unavailable"
+        );
+        return ApiError::database_unavailable();
+    }
+    internal_error(context, err)
+}
+
 fn from_bare_status(status: StatusCode) -> ApiError {
     match status {
         StatusCode::NOT_FOUND => ApiError::not_found("route_not_found", "no such route"),

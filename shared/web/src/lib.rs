@@ -17,7 +17,7 @@ mod serve;
 pub use client_ip::ClientIp;
 pub use core::{CoreChannel, CoreClient, CoreClientConfig};
 pub use edge::{EdgeConfig, EdgeDefaults, EdgeRoutes, EdgeState, edge_main, run_edge};
-pub use errors::{ErrorBody, internal_error};
+pub use errors::{ErrorBody, db_error, internal_error};
 pub use health::health_routes;
 pub use json::Json;
 pub use knobs::{KnobCache, KnobSnapshot};

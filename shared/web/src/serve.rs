@@ -10,7 +10,7 @@ use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::errors::render_errors;
@@ -45,7 +45,11 @@ pub fn apply_edge_layers(router: Router, limits: HttpLimits) -> Router {
                         halo_telemetry::request_span(request)
                     })
                     .on_request(())
-                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                    .on_response(DefaultOnResponse::new().level(Level::INFO))
+                    // Every 5xx counts as a failure, a readiness 503 while
+                    // starting up included; whoever answers a 5xx logs its
+                    // cause (at ERROR for a 500), so this line is a warning.
+                    .on_failure(DefaultOnFailure::new().level(Level::WARN)),
             )
             .layer(axum::middleware::from_fn(render_errors))
             .layer(TimeoutLayer::with_status_code(

@@ -34,7 +34,7 @@ struct CcUserRow {
 
 impl CcPasswords {
     /// Checks the password; returns the CC user's id.
-    #[tracing::instrument(skip_all, err(Display))]
+    #[tracing::instrument(skip_all, err(level = "info", Display))]
     pub async fn check(&self, email: &str, password: &str, client_ip: &str) -> CoreResult<Uuid> {
         let email = email.trim().to_lowercase();
         if email.is_empty() || password.is_empty() {

@@ -53,7 +53,7 @@ impl Auth {
     /// belongs to another customer, that account is signed in and the
     /// anonymous one is left as it was (`upgraded` is false), since the code
     /// proves the caller owns the phone's account.
-    #[tracing::instrument(skip_all, fields(audience = audience.as_str()), err(Display))]
+    #[tracing::instrument(skip_all, fields(audience = audience.as_str()), err(level = "info", Display))]
     pub async fn verify_otp(
         &self,
         raw_phone: &str,

@@ -89,7 +89,7 @@ impl Otp {
         mac
     }
 
-    #[tracing::instrument(skip_all, fields(audience = audience.as_str()), err(Display))]
+    #[tracing::instrument(skip_all, fields(audience = audience.as_str()), err(level = "info", Display))]
     pub async fn request(
         &self,
         raw_phone: &str,

@@ -74,7 +74,7 @@ impl IdTokenVerifier {
         })
     }
 
-    #[tracing::instrument(skip_all, fields(provider = provider.as_str()), err(Display))]
+    #[tracing::instrument(skip_all, fields(provider = provider.as_str()), err(level = "info", Display))]
     pub async fn verify(
         &self,
         provider: Provider,

@@ -120,7 +120,6 @@ impl Sessions {
             refresh_token: RefreshToken::format(session_id, generation, secret),
             refresh_expires_in: self.refresh_ttl.as_secs() as i64,
             principal: Some(principal.proto),
-            session_id: session_id.to_string(),
             upgraded,
         }
     }
@@ -128,7 +127,7 @@ impl Sessions {
     /// Rotates a refresh token. A non-empty `allowed` refuses sessions of
     /// other user types before anything rotates (the CC takes only `cc_user`
     /// sessions, the apps never those).
-    #[tracing::instrument(skip_all, err(Display))]
+    #[tracing::instrument(skip_all, err(level = "info", Display))]
     pub async fn refresh(&self, raw: &str, allowed: &[UserType]) -> CoreResult<v1::TokenPair> {
         let token = RefreshToken::parse(raw).ok_or(CoreError::InvalidRefreshToken)?;
         let stored: Option<String> = sqlx::query_scalar(

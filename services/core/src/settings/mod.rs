@@ -132,7 +132,7 @@ impl SettingsStore {
 
     /// Applies a validated change set if `expected_version` is still
     /// current; records each changed knob; tells the other instances.
-    #[tracing::instrument(skip_all, fields(actor = %actor), err(Display))]
+    #[tracing::instrument(skip_all, fields(actor = %actor), err(level = "info", Display))]
     pub async fn update(
         &self,
         expected_version: &str,

@@ -1,7 +1,7 @@
 //! CC operators as the CC sees them, read from `auth.cc_users`.
 
 use halo_proto::ApiError;
-use halo_web::internal_error;
+use halo_web::{db_error, internal_error};
 use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
@@ -35,7 +35,7 @@ pub async fn active(db: &PgPool, id: Uuid) -> Result<OperatorProfile, ApiError> 
     .bind(id)
     .fetch_optional(db)
     .await
-    .map_err(|e| internal_error("operator read failed", e))?;
+    .map_err(|e| db_error("operator read failed", e))?;
     let row = row
         .ok_or_else(|| ApiError::unauthenticated("invalid_token", "the access token is invalid"))?;
     if row.disabled {

@@ -3,7 +3,7 @@
 use halo_auth::UserType;
 use halo_proto::ApiError;
 use halo_proto::v1;
-use halo_web::CoreClient;
+use halo_web::{CoreClient, internal_error};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -33,7 +33,12 @@ impl TryFrom<v1::TokenPair> for Issued {
     type Error = ApiError;
 
     fn try_from(pair: v1::TokenPair) -> Result<Self, ApiError> {
-        let principal = pair.principal.ok_or_else(ApiError::internal)?;
+        let principal = pair.principal.ok_or_else(|| {
+            internal_error(
+                "the core sent a token pair without a principal",
+                anyhow::anyhow!("TokenPair.principal is missing"),
+            )
+        })?;
         if principal.user_type() != v1::UserType::CcUser {
             return Err(ApiError::unauthenticated(
                 "invalid_refresh_token",
@@ -46,7 +51,10 @@ impl TryFrom<v1::TokenPair> for Issued {
                 token_type: "Bearer",
                 expires_in: pair.access_expires_in,
                 user: OperatorProfile {
-                    id: principal.id.parse().map_err(|_| ApiError::internal())?,
+                    id: principal
+                        .id
+                        .parse()
+                        .map_err(|e| internal_error("the core sent a malformed user id", e))?,
                     email: principal.email.unwrap_or_default(),
                     display_name: principal.display_name,
                     role: principal

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use halo_proto::ApiError;
-use halo_web::{ErrorBody, KnobCache};
+use halo_web::{ErrorBody, KnobCache, internal_error};
 
 /// The app config: `pricing_tiers`, `support_handles`,
 /// `mitra_heartbeat_cadence_seconds`, `mitra_accept_timeout_seconds`,
@@ -23,7 +23,7 @@ pub async fn get_config(
     let config = &snapshot.public;
     let etag = config.etag.as_str();
     let etag_header = HeaderValue::from_str(etag)
-        .map_err(|e| halo_web::internal_error("config ETag is not a header value", e))?;
+        .map_err(|e| internal_error("the config version is not a valid ETag", e))?;
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

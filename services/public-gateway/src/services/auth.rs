@@ -3,7 +3,7 @@
 use halo_auth::{Auth, UserType};
 use halo_proto::ApiError;
 use halo_proto::v1;
-use halo_web::CoreClient;
+use halo_web::{CoreClient, internal_error};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -34,7 +34,12 @@ impl TryFrom<v1::TokenPair> for TokenResponse {
     type Error = ApiError;
 
     fn try_from(pair: v1::TokenPair) -> Result<Self, ApiError> {
-        let principal = pair.principal.ok_or_else(ApiError::internal)?;
+        let principal = pair.principal.ok_or_else(|| {
+            internal_error(
+                "the core sent a token pair without a principal",
+                anyhow::anyhow!("TokenPair.principal is missing"),
+            )
+        })?;
         Ok(Self {
             access_token: pair.access_token,
             token_type: "Bearer",

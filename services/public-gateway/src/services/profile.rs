@@ -4,7 +4,7 @@
 use halo_auth::Auth;
 use halo_proto::ApiError;
 use halo_proto::v1;
-use halo_web::{CoreClient, internal_error};
+use halo_web::{CoreClient, db_error, internal_error};
 use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
@@ -40,10 +40,18 @@ impl TryFrom<v1::Principal> for Profile {
         let user_type = match p.user_type() {
             v1::UserType::Customer => "customer",
             v1::UserType::Mitra => "mitra",
-            _ => return Err(ApiError::internal()),
+            other => {
+                return Err(internal_error(
+                    "the core sent a profile of another user type",
+                    anyhow::anyhow!("user type {other:?}"),
+                ));
+            }
         };
         Ok(Self {
-            id: p.id.parse().map_err(|_| ApiError::internal())?,
+            id: p
+                .id
+                .parse()
+                .map_err(|e| internal_error("the core sent a malformed user id", e))?,
             user_type: user_type.to_owned(),
             is_anonymous: p.is_anonymous,
             display_name: p.display_name,
@@ -52,7 +60,7 @@ impl TryFrom<v1::Principal> for Profile {
     }
 }
 
-#[tracing::instrument(skip_all, err(Display))]
+#[tracing::instrument(skip_all, err(level = "info", Display))]
 pub async fn get(db: &PgPool, auth: &Auth) -> Result<Profile, ApiError> {
     let profile: Option<Profile> = sqlx::query_as(
         "SELECT id, user_type, is_anonymous, display_name, phone FROM users WHERE id = $1 AND user_type = $2",
@@ -61,7 +69,7 @@ pub async fn get(db: &PgPool, auth: &Auth) -> Result<Profile, ApiError> {
     .bind(auth.user_type.as_str())
     .fetch_optional(db)
     .await
-    .map_err(|e| internal_error("profile read failed", e))?;
+    .map_err(|e| db_error("profile read failed", e))?;
     let mut profile = profile
         .ok_or_else(|| ApiError::not_found("user_not_found", "this account no longer exists"))?;
     profile.phone = profile.phone.as_deref().map(mask_phone);
