@@ -63,6 +63,12 @@ impl CoreError {
     }
 }
 
+impl From<FieldError> for CoreError {
+    fn from(error: FieldError) -> Self {
+        Self::Invalid(vec![error])
+    }
+}
+
 impl From<CoreError> for ApiError {
     fn from(err: CoreError) -> Self {
         use CoreError as E;

@@ -3,6 +3,7 @@
 //! per email and per IP from `auth.login_attempts` (so it holds across
 //! instances). Also creates the first admin from env.
 
+use halo_proto::text::{TextRule, clean_text};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use tokio::sync::OnceCell;
@@ -36,7 +37,7 @@ impl CcPasswords {
     /// Checks the password; returns the CC user's id.
     #[tracing::instrument(skip_all, err(Display))]
     pub async fn check(&self, email: &str, password: &str, client_ip: &str) -> CoreResult<Uuid> {
-        let email = email.trim().to_lowercase();
+        let email = clean_text("email", email, TextRule::Line)?.to_lowercase();
         if email.is_empty() || password.is_empty() {
             return Err(CoreError::InvalidCredentials);
         }

@@ -13,6 +13,7 @@ pub mod users;
 use std::sync::Arc;
 
 use halo_auth::UserType;
+use halo_proto::text::{TextRule, clean_text};
 use halo_proto::v1;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -193,7 +194,7 @@ impl Auth {
         user_id: Uuid,
         display_name: &str,
     ) -> CoreResult<v1::Principal> {
-        let display_name = display_name.trim();
+        let display_name = clean_text("display_name", display_name, TextRule::DisplayName)?;
         if display_name.is_empty() || display_name.chars().count() > 60 {
             return Err(CoreError::invalid(
                 "display_name",
@@ -202,7 +203,7 @@ impl Auth {
             ));
         }
         let mut conn = self.sessions.pool.acquire().await?;
-        let user_type = users::update_display_name(&mut conn, user_id, display_name).await?;
+        let user_type = users::update_display_name(&mut conn, user_id, &display_name).await?;
         Ok(load_principal(&mut conn, user_type, user_id).await?.proto)
     }
 }

@@ -79,6 +79,7 @@ pub async fn login(
 pub async fn refresh(
     State(core): State<CoreChannel>,
     State(origins): State<AllowedOrigins>,
+    ip: ClientIp,
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
@@ -92,7 +93,7 @@ pub async fn refresh(
         )
         .into_response();
     };
-    match session::refresh(&core, token).await {
+    match session::refresh(&core, token, ip.to_string()).await {
         Ok(issued) => issue(jar, issued).into_response(),
         // A dead session's cookie is useless; clear it so the SPA shows login.
         Err(err)

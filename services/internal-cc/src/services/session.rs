@@ -1,6 +1,7 @@
 //! CC sign-in: password login, cookie-based refresh, logout.
 
 use halo_proto::ApiError;
+use halo_proto::text::{TextRule, clean_text};
 use halo_proto::v1::{self, auth_service_client::AuthServiceClient};
 use halo_web::CoreChannel;
 use serde::Serialize;
@@ -67,6 +68,7 @@ pub async fn login(
     password: String,
     client_ip: String,
 ) -> Result<Issued, ApiError> {
+    let email = clean_text("email", &email, TextRule::Line)?;
     client(core)
         .cc_login(v1::CcLoginRequest {
             email,
@@ -78,10 +80,15 @@ pub async fn login(
         .try_into()
 }
 
-pub async fn refresh(core: &CoreChannel, refresh_token: String) -> Result<Issued, ApiError> {
+pub async fn refresh(
+    core: &CoreChannel,
+    refresh_token: String,
+    client_ip: String,
+) -> Result<Issued, ApiError> {
     client(core)
         .refresh(v1::RefreshRequest {
             refresh_token,
+            client_ip,
             allowed_user_types: vec![v1::UserType::CcUser.into()],
         })
         .await?

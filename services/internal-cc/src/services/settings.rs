@@ -101,6 +101,10 @@ pub async fn update(
     changes: Value,
     actor: Uuid,
 ) -> Result<SettingsView, ApiError> {
+    let hidden = halo_proto::text::control_characters_in("", &changes);
+    if !hidden.is_empty() {
+        return Err(ApiError::invalid_fields(hidden));
+    }
     Ok(client(core)
         .update_settings(v1::UpdateSettingsRequest {
             expected_version,

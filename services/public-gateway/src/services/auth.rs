@@ -64,9 +64,9 @@ fn client(core: &CoreChannel) -> AuthServiceClient<CoreChannel> {
     AuthServiceClient::new(core.clone())
 }
 
-pub async fn anonymous(core: &CoreChannel) -> Result<TokenResponse, ApiError> {
+pub async fn anonymous(core: &CoreChannel, client_ip: String) -> Result<TokenResponse, ApiError> {
     client(core)
-        .sign_in_anonymous(v1::SignInAnonymousRequest {})
+        .sign_in_anonymous(v1::SignInAnonymousRequest { client_ip })
         .await?
         .into_inner()
         .try_into()
@@ -107,6 +107,7 @@ pub async fn verify_otp(
     code: String,
     audience: v1::OtpAudience,
     caller: Option<Auth>,
+    client_ip: String,
 ) -> Result<TokenResponse, ApiError> {
     let upgrade_user_id = match audience {
         v1::OtpAudience::Customer => upgrade_target(caller),
@@ -118,6 +119,7 @@ pub async fn verify_otp(
             code,
             audience: audience.into(),
             upgrade_user_id,
+            client_ip,
         })
         .await?
         .into_inner()
@@ -145,10 +147,15 @@ pub async fn provider_sign_in(
 
 /// Mobile sessions only: the core refuses a CC session's token before
 /// rotating it.
-pub async fn refresh(core: &CoreChannel, refresh_token: String) -> Result<TokenResponse, ApiError> {
+pub async fn refresh(
+    core: &CoreChannel,
+    refresh_token: String,
+    client_ip: String,
+) -> Result<TokenResponse, ApiError> {
     client(core)
         .refresh(v1::RefreshRequest {
             refresh_token,
+            client_ip,
             allowed_user_types: vec![v1::UserType::Customer.into(), v1::UserType::Mitra.into()],
         })
         .await?

@@ -3,6 +3,7 @@
 
 use halo_auth::Auth;
 use halo_proto::ApiError;
+use halo_proto::text::{TextRule, clean_text};
 use halo_proto::v1::{self, auth_service_client::AuthServiceClient};
 use halo_web::{CoreChannel, internal_error};
 use serde::Serialize;
@@ -73,6 +74,7 @@ pub async fn set_display_name(
     auth: Auth,
     display_name: String,
 ) -> Result<Profile, ApiError> {
+    let display_name = clean_text("display_name", &display_name, TextRule::DisplayName)?;
     AuthServiceClient::new(core.clone())
         .update_profile(v1::UpdateProfileRequest {
             user_id: auth.user_id.to_string(),
