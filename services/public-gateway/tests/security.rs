@@ -52,3 +52,213 @@ async fn a_display_name_is_trimmed_and_stored_in_nfc() {
     assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
     assert_eq!(answer.body["display_name"], "Jos\u{e9}");
 }
+
+/// A refresh token for `pair`'s session with a well-formed but wrong secret.
+fn wrong_secret_token(pair: &serde_json::Value) -> String {
+    let live = token(pair, "refresh_token");
+    let (session_and_generation, _) = live.rsplit_once('.').unwrap();
+    format!("{session_and_generation}.{}", "A".repeat(43))
+}
+
+#[tokio::test]
+async fn anonymous_sign_ins_past_the_per_ip_limit_are_a_429_and_other_ips_still_get_in() {
+    let app = spawn_app().await;
+    app.set_knobs(json!({"anonymous_sign_in_max_per_ip_per_hour": 3}))
+        .await;
+    for _ in 0..3 {
+        app.anonymous().await;
+    }
+    let refused = app.post("/api/shared/auth/anonymous", json!({})).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.error_code(), "sign_in_rate_limited");
+    let retry_after: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+
+    let elsewhere = app
+        .send(
+            app.http
+                .post(format!("{}/api/shared/auth/anonymous", app.base))
+                .header("x-forwarded-for", "203.0.113.9")
+                .json(&json!({})),
+        )
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::CREATED,
+        "{:?}",
+        elsewhere.body
+    );
+}
+
+#[tokio::test]
+async fn refresh_attempts_past_the_per_session_limit_are_a_429_even_with_the_right_token() {
+    let app = spawn_app().await;
+    app.set_knobs(json!({"refresh_max_per_session_per_hour": 2}))
+        .await;
+    let pair = app.anonymous().await;
+    for _ in 0..2 {
+        let wrong = app
+            .post(
+                "/api/shared/auth/refresh",
+                json!({"refresh_token": wrong_secret_token(&pair)}),
+            )
+            .await;
+        assert_eq!(wrong.error_code(), "invalid_refresh_token");
+    }
+    let limited = app
+        .post(
+            "/api/shared/auth/refresh",
+            json!({"refresh_token": pair["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.error_code(), "refresh_rate_limited");
+    assert!(limited.headers.contains_key("retry-after"));
+
+    let other = app.anonymous().await;
+    let fine = app
+        .post(
+            "/api/shared/auth/refresh",
+            json!({"refresh_token": other["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(fine.status, StatusCode::OK, "{:?}", fine.body);
+}
+
+#[tokio::test]
+async fn refresh_attempts_past_the_per_ip_limit_are_a_429_for_that_ip_only() {
+    let app = spawn_app().await;
+    app.set_knobs(json!({"refresh_max_per_ip_per_hour": 2}))
+        .await;
+    let from = |ip: &'static str| {
+        app.http
+            .post(format!("{}/api/shared/auth/refresh", app.base))
+            .header("x-forwarded-for", ip)
+            .json(&json!({"refresh_token": "garbage"}))
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            app.send(from("198.51.100.1")).await.error_code(),
+            "invalid_refresh_token"
+        );
+    }
+    let limited = app.send(from("198.51.100.1")).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.error_code(), "refresh_rate_limited");
+    assert_eq!(
+        app.send(from("198.51.100.2")).await.error_code(),
+        "invalid_refresh_token"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_for_an_unknown_session_answers_like_a_wrong_secret_and_as_slowly() {
+    // A real bcrypt cost, so the work shows in the timing.
+    let app = common::spawn_app_with(&[("BCRYPT_COST", "10")]).await;
+    let pair = app.anonymous().await;
+    let wrong_secret = wrong_secret_token(&pair);
+    let unknown_session = format!("{}.1.{}", uuid::Uuid::now_v7(), "A".repeat(43));
+    let mut timings = Vec::new();
+    let mut bodies = Vec::new();
+    for raw in [
+        &wrong_secret,
+        &unknown_session,
+        &wrong_secret,
+        &unknown_session,
+    ] {
+        let started = std::time::Instant::now();
+        let answer = app
+            .post("/api/shared/auth/refresh", json!({"refresh_token": raw}))
+            .await;
+        timings.push(started.elapsed());
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        let mut error = answer.body["error"].clone();
+        error["request_id"] = serde_json::Value::Null;
+        bodies.push(error);
+    }
+    assert_eq!(bodies[0], bodies[1], "the same answer for both");
+    let fastest_wrong = timings[0].min(timings[2]);
+    let fastest_unknown = timings[1].min(timings[3]);
+    assert!(
+        fastest_unknown * 2 >= fastest_wrong,
+        "unknown session {fastest_unknown:?} vs wrong secret {fastest_wrong:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_spelled_differently_is_refused_and_the_real_one_still_works() {
+    let app = spawn_app().await;
+    let pair = app.anonymous().await;
+    let live = token(&pair, "refresh_token");
+    let (session, rest) = live.split_once('.').unwrap();
+    let (generation, secret) = rest.split_once('.').unwrap();
+    for variant in [
+        format!("{}.{generation}.{secret}", session.to_uppercase()),
+        format!("{{{session}}}.{generation}.{secret}"),
+        format!("{session}.+{generation}.{secret}"),
+        format!("{session}.000{generation}.{secret}"),
+    ] {
+        let answer = app
+            .post(
+                "/api/shared/auth/refresh",
+                json!({"refresh_token": variant}),
+            )
+            .await;
+        assert_eq!(answer.error_code(), "invalid_refresh_token", "{variant}");
+    }
+    let real = app
+        .post("/api/shared/auth/refresh", json!({"refresh_token": live}))
+        .await;
+    assert_eq!(real.status, StatusCode::OK, "{:?}", real.body);
+}
+
+#[tokio::test]
+async fn verifying_a_phone_with_no_code_answers_exactly_like_a_wrong_code() {
+    let app = spawn_app().await;
+    app.request_code("client", "081200000001").await;
+    let mut errors = Vec::new();
+    for phone in ["081200000001", "081200000002"] {
+        let answer = app
+            .post(
+                "/api/client/auth/otp/verify",
+                json!({"phone": phone, "code": "000000"}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        let mut error = answer.body["error"].clone();
+        error["request_id"] = serde_json::Value::Null;
+        errors.push(error);
+    }
+    // (A real code of 000000 would be a one-in-a-million flake.)
+    assert_eq!(errors[0]["code"], "otp_invalid_code");
+    assert_eq!(errors[0], errors[1]);
+}
+
+#[tokio::test]
+async fn otp_verification_attempts_past_the_per_ip_limit_are_a_429() {
+    let app = spawn_app().await;
+    app.set_knobs(json!({"otp_verify_max_per_ip_per_hour": 3}))
+        .await;
+    for n in 0..3 {
+        let answer = app
+            .post(
+                "/api/client/auth/otp/verify",
+                json!({"phone": format!("08120000001{n}"), "code": "123456"}),
+            )
+            .await;
+        assert_eq!(answer.error_code(), "otp_invalid_code");
+    }
+    let limited = app
+        .post(
+            "/api/mitra/auth/otp/verify",
+            json!({"phone": "081200000019", "code": "123456"}),
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.error_code(), "otp_verify_rate_limited");
+    assert!(limited.headers.contains_key("retry-after"));
+}

@@ -6,10 +6,9 @@
 use halo_proto::text::{TextRule, clean_text};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
-use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use super::secrets::Bcrypt;
+use super::secrets::{Bcrypt, DecoyHash};
 use crate::error::{CoreError, CoreResult};
 
 /// Failed attempts allowed per window before a 429.
@@ -22,8 +21,8 @@ pub struct CcPasswords {
     pub pool: PgPool,
     pub bcrypt: Bcrypt,
     pub cost: u32,
-    /// A hash to verify against when the email is unknown, made on first use.
-    pub decoy: std::sync::Arc<OnceCell<String>>,
+    /// What an unknown email's password is checked against.
+    pub decoy: DecoyHash,
 }
 
 #[derive(sqlx::FromRow)]
@@ -48,11 +47,19 @@ impl CcPasswords {
         .bind(&email)
         .fetch_optional(&self.pool)
         .await?;
-        let hash = match &user {
-            Some(user) => user.password_hash.clone(),
-            None => self.decoy_hash().await?,
+        let matches = match &user {
+            Some(user) => {
+                self.bcrypt
+                    .verify(password.to_owned(), user.password_hash.clone())
+                    .await?
+            }
+            None => {
+                self.decoy
+                    .verify(&self.bcrypt, password.to_owned(), self.cost)
+                    .await?;
+                false
+            }
         };
-        let matches = self.bcrypt.verify(password.to_owned(), hash).await? && user.is_some();
         sqlx::query(
             "INSERT INTO auth.login_attempts (email, client_ip, succeeded) VALUES ($1, $2, $3)",
         )
@@ -70,14 +77,6 @@ impl CcPasswords {
             }
             _ => Err(CoreError::InvalidCredentials),
         }
-    }
-
-    async fn decoy_hash(&self) -> CoreResult<String> {
-        let hash = self
-            .decoy
-            .get_or_try_init(|| self.bcrypt.hash(super::secrets::random_secret(), self.cost))
-            .await?;
-        Ok(hash.clone())
     }
 
     async fn throttle(&self, email: &str, client_ip: &str) -> CoreResult<()> {

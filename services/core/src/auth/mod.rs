@@ -3,6 +3,7 @@
 //! `grpc::auth` is a thin layer over [`Auth`].
 
 pub mod cc;
+pub mod limits;
 pub mod otp;
 pub mod phone;
 pub mod providers;
@@ -33,7 +34,23 @@ pub struct Auth {
 }
 
 impl Auth {
-    pub async fn sign_in_anonymous(&self) -> CoreResult<v1::TokenPair> {
+    /// A new anonymous customer: each one is a user row and a session, so
+    /// they are limited per IP (generously: carriers NAT many phones
+    /// behind one address).
+    pub async fn sign_in_anonymous(&self, client_ip: &str) -> CoreResult<v1::TokenPair> {
+        let per_ip = self
+            .sessions
+            .settings
+            .snapshot()
+            .knobs
+            .anonymous_sign_in_max_per_ip_per_hour;
+        limits::hit(
+            &self.sessions.pool,
+            limits::Bucket::AnonymousSignInPerIp,
+            client_ip,
+            per_ip,
+        )
+        .await?;
         let fresh = self.sessions.fresh_secret().await?;
         let mut tx = self.sessions.pool.begin().await?;
         let id = users::create_customer(&mut tx, true, None).await?;
@@ -59,8 +76,12 @@ impl Auth {
         code: &str,
         audience: Audience,
         upgrade_user_id: Option<Uuid>,
+        client_ip: &str,
     ) -> CoreResult<v1::TokenPair> {
-        let phone = self.otp.verify(raw_phone, code, audience).await?;
+        let phone = self
+            .otp
+            .verify(raw_phone, code, audience, client_ip)
+            .await?;
         let fresh = self.sessions.fresh_secret().await?;
         let mut tx = self.sessions.pool.begin().await?;
         let (user_type, user_id, upgraded) = match audience {

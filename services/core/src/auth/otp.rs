@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use uuid::Uuid;
 
+use super::limits::{self, Bucket};
 use super::phone::Phone;
 use super::secrets::random_otp_code;
 use crate::error::{CoreError, CoreResult};
@@ -178,13 +179,23 @@ impl Otp {
     }
 
     /// Checks a code against the phone's latest challenge and consumes it.
-    /// A wrong guess is counted even though the call fails.
+    /// A wrong guess is counted even though the call fails. Attempts are
+    /// limited per IP; a phone with no code answers exactly like a wrong
+    /// code, after the same work, so verify tells nobody whether a phone
+    /// has a pending code.
     pub async fn verify(
         &self,
         raw_phone: &str,
         code: &str,
         audience: Audience,
+        client_ip: &str,
     ) -> CoreResult<Phone> {
+        let per_ip = self
+            .settings
+            .snapshot()
+            .knobs
+            .otp_verify_max_per_ip_per_hour;
+        limits::hit(&self.pool, Bucket::OtpVerifyPerIp, client_ip, per_ip).await?;
         let phone = Phone::parse(raw_phone)?;
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(CoreError::invalid(
@@ -194,15 +205,22 @@ impl Otp {
             ));
         }
         let mut tx = self.pool.begin().await?;
-        let challenge: Challenge = sqlx::query_as(
+        let challenge: Option<Challenge> = sqlx::query_as(
             "SELECT id, code_hash, attempts, expires_at, consumed_at FROM auth.otp_challenges
              WHERE phone = $1 AND audience = $2 ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
         )
         .bind(phone.as_str())
         .bind(audience.as_str())
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(CoreError::OtpNotRequested)?;
+        .await?;
+        let Some(challenge) = challenge else {
+            // The wrong-code path's work: an HMAC check and an UPDATE (of
+            // no row here) in a committed transaction.
+            let _ = self.code_hash(Uuid::nil(), code).verify_slice(&[0; 32]);
+            count_wrong_guess(&mut tx, Uuid::nil()).await?;
+            tx.commit().await?;
+            return Err(CoreError::OtpWrongCode);
+        };
         if challenge.consumed_at.is_some() {
             return Err(CoreError::OtpUsed);
         }
@@ -217,19 +235,12 @@ impl Otp {
             .verify_slice(&challenge.code_hash)
             .is_ok();
         if !matches {
-            let attempts: i32 = sqlx::query_scalar(
-                "UPDATE auth.otp_challenges SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
-            )
-            .bind(challenge.id)
-            .fetch_one(&mut *tx)
-            .await?;
+            let attempts = count_wrong_guess(&mut tx, challenge.id).await?;
             tx.commit().await?;
-            return Err(if attempts >= MAX_ATTEMPTS {
+            return Err(if attempts.unwrap_or(0) >= MAX_ATTEMPTS {
                 CoreError::OtpAttemptsExceeded
             } else {
-                CoreError::OtpWrongCode {
-                    attempts_left: MAX_ATTEMPTS - attempts,
-                }
+                CoreError::OtpWrongCode
             });
         }
         sqlx::query("UPDATE auth.otp_challenges SET consumed_at = now() WHERE id = $1")
@@ -239,4 +250,15 @@ impl Otp {
         tx.commit().await?;
         Ok(phone)
     }
+}
+
+/// Counts a wrong guess against a challenge; its attempts so far, or none
+/// when no challenge has that id.
+async fn count_wrong_guess(conn: &mut sqlx::PgConnection, id: Uuid) -> CoreResult<Option<i32>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE auth.otp_challenges SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
 }
