@@ -262,3 +262,22 @@ async fn otp_verification_attempts_past_the_per_ip_limit_are_a_429() {
     assert_eq!(limited.error_code(), "otp_verify_rate_limited");
     assert!(limited.headers.contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn probing_unregistered_mitra_phones_counts_toward_the_otp_limits() {
+    let app = spawn_app().await;
+    app.register_mitra("+6281300000009").await;
+    app.set_knobs(json!({"otp_max_per_ip_per_hour": 3})).await;
+    let ask =
+        |phone: &'static str| app.post("/api/mitra/auth/otp/request", json!({ "phone": phone }));
+    for phone in ["081300000001", "081300000002", "081300000003"] {
+        assert_eq!(ask(phone).await.error_code(), "phone_not_registered");
+    }
+    // The same phone again hits the cooldown, as a registered one would.
+    let again = ask("081300000001").await;
+    assert_eq!(again.status, StatusCode::TOO_MANY_REQUESTS);
+    // The probes used up this IP's hourly codes, even for a real mitra.
+    let real = ask("081300000009").await;
+    assert_eq!(real.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(real.error_code(), "otp_rate_limited");
+}

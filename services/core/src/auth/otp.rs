@@ -1,7 +1,8 @@
 //! Phone OTP: request a code, verify it. Codes are six digits, live
 //! `OTP_CODE_TTL_SECONDS`, are stored as an HMAC, and die after five wrong
 //! tries. Resend cooldown and the per-phone and per-IP hourly limits are DB
-//! knobs, enforced from the challenges table so they hold across instances.
+//! knobs, enforced from the challenges table so they hold across instances;
+//! requests for phones that are not active mitras count toward them too.
 
 use std::sync::Arc;
 
@@ -107,18 +108,18 @@ impl Otp {
             .bind(phone.as_str())
             .execute(&mut *tx)
             .await?;
-        if audience == Audience::Mitra {
-            let registered: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM users
-                  WHERE user_type = 'mitra' AND phone = $1 AND status = 'active')",
-            )
-            .bind(phone.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-            if !registered {
-                return Err(CoreError::MitraNotRegistered);
+        let registered = match audience {
+            Audience::Customer => true,
+            Audience::Mitra => {
+                sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM users
+                      WHERE user_type = 'mitra' AND phone = $1 AND status = 'active')",
+                )
+                .bind(phone.as_str())
+                .fetch_one(&mut *tx)
+                .await?
             }
-        }
+        };
         let cooldown = knobs.otp_resend_cooldown_seconds;
         let last: Option<i64> = sqlx::query_scalar(
             "SELECT extract(epoch FROM now() - max(created_at))::bigint FROM auth.otp_challenges
@@ -167,6 +168,13 @@ impl Otp {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        // An unregistered mitra phone got the same checks and a challenge
+        // row whose code nobody receives: the probe counts toward the
+        // cooldown and the per-phone and per-IP limits, and costs the same
+        // work as a real request (only the delivery is skipped).
+        if !registered {
+            return Err(CoreError::MitraNotRegistered);
+        }
         self.sender.send(&phone, &code).await.map_err(|err| {
             tracing::error!(error = format!("{err:#}"), "OTP delivery failed");
             CoreError::Internal(err)
