@@ -281,3 +281,139 @@ async fn probing_unregistered_mitra_phones_counts_toward_the_otp_limits() {
     assert_eq!(real.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(real.error_code(), "otp_rate_limited");
 }
+
+#[tokio::test]
+async fn a_wrong_shaped_body_names_the_field_and_the_expectation_not_rust_types() {
+    let app = spawn_app().await;
+    let access = token(&app.anonymous().await, "access_token");
+    for (body, field, code, message) in [
+        (json!("Sinta"), "body", "invalid_type", "expected an object"),
+        (
+            json!({"display_name": 5}),
+            "display_name",
+            "invalid_type",
+            "expected a string",
+        ),
+        (
+            json!({}),
+            "display_name",
+            "missing_field",
+            "this field is required",
+        ),
+    ] {
+        let answer = app
+            .call(
+                Method::PATCH,
+                "/api/client/me",
+                Some(&access),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(answer.error_code(), "invalid_body");
+        let text = answer.body.to_string();
+        assert!(
+            !text.contains("ProfilePatch") && !text.contains("struct"),
+            "{text}"
+        );
+        let detail = &answer.body["error"]["details"][0];
+        assert_eq!(
+            (
+                detail["field"].as_str(),
+                detail["code"].as_str(),
+                detail["message"].as_str()
+            ),
+            (Some(field), Some(code), Some(message)),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_answer_says_nosniff_and_token_answers_are_never_stored() {
+    let app = spawn_app().await;
+    let pair = app
+        .send(
+            app.http
+                .post(format!("{}/api/shared/auth/anonymous", app.base))
+                .json(&json!({})),
+        )
+        .await;
+    assert_eq!(pair.headers["cache-control"], "no-store");
+    assert_eq!(pair.headers["x-content-type-options"], "nosniff");
+    let refreshed = app
+        .post(
+            "/api/shared/auth/refresh",
+            json!({"refresh_token": pair.body["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(refreshed.status, StatusCode::OK);
+    assert_eq!(refreshed.headers["cache-control"], "no-store");
+    let missing = app.post("/api/nowhere", json!({})).await;
+    assert_eq!(missing.headers["x-content-type-options"], "nosniff");
+    // The public config keeps its own revalidation policy.
+    let config = app
+        .send(app.http.get(format!("{}/api/shared/config", app.base)))
+        .await;
+    assert_eq!(config.headers["cache-control"], "no-cache");
+    assert_eq!(config.headers["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn an_oversized_or_unprintable_request_id_is_replaced_and_a_sane_one_is_kept() {
+    let app = &spawn_app().await;
+    let id_of = |sent: String| {
+        let request = app
+            .http
+            .get(format!("{}/healthz", app.base))
+            .header("x-request-id", sent);
+        async move {
+            app.send(request).await.headers["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(id_of("req-42.abc".into()).await, "req-42.abc");
+    for bad in ["x".repeat(15_000), "a b".into(), "x".repeat(129)] {
+        let echoed = id_of(bad.clone()).await;
+        assert_ne!(echoed, bad);
+        assert!(uuid::Uuid::parse_str(&echoed).is_ok(), "{echoed}");
+    }
+}
+
+#[tokio::test]
+async fn with_two_trusted_hops_the_client_is_the_second_forwarded_entry_from_the_right() {
+    let db_app = spawn_app().await;
+    let gateway = common::serve_gateway(common::gateway_config(
+        &db_app.db.url,
+        &db_app.core.url,
+        &[("TRUSTED_PROXY_HOPS", "2")],
+    ))
+    .await;
+    db_app
+        .set_knobs(json!({"anonymous_sign_in_max_per_ip_per_hour": 1}))
+        .await;
+    let sign_in = |forwarded: &'static str| {
+        db_app.send(
+            db_app
+                .http
+                .post(format!("{gateway}/api/shared/auth/anonymous"))
+                .header("x-forwarded-for", forwarded)
+                .json(&json!({})),
+        )
+    };
+    // The client varies the entries it controls; the CDN's (second from
+    // the right) stays the same: one client, limited.
+    assert_eq!(
+        sign_in("1.1.1.1, 203.0.113.7, 10.1.1.1").await.status,
+        StatusCode::CREATED
+    );
+    let spoofed = sign_in("2.2.2.2, 203.0.113.7, 10.1.1.1").await;
+    assert_eq!(spoofed.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same CDN node.
+    assert_eq!(
+        sign_in("198.51.100.4, 10.1.1.1").await.status,
+        StatusCode::CREATED
+    );
+}

@@ -11,7 +11,7 @@ mod json;
 mod openapi;
 mod serve;
 
-pub use client_ip::ClientIp;
+pub use client_ip::{ClientIp, TrustedProxyHops};
 pub use core_client::{CoreChannel, core_channel};
 pub use errors::{ErrorBody, internal_error};
 pub use health::{Readiness, health_routes};
