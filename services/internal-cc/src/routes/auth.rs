@@ -75,7 +75,8 @@ pub async fn login(
 /// from an origin in `CC_ALLOWED_ORIGINS`.
 #[utoipa::path(post, path = "/internal/auth/refresh", tag = "auth",
     responses((status = 200, body = CcTokens), (status = 401, body = ErrorBody),
-        (status = 403, description = "`origin_not_allowed` or `account_disabled`", body = ErrorBody)))]
+        (status = 403, description = "`origin_not_allowed` or `account_disabled`", body = ErrorBody),
+        (status = 429, description = "`refresh_rate_limited`, with `Retry-After`", body = ErrorBody)))]
 pub async fn refresh(
     State(core): State<CoreChannel>,
     State(origins): State<AllowedOrigins>,

@@ -45,7 +45,9 @@ pub struct RefreshBody {
 
 /// Signs in a new anonymous customer.
 #[utoipa::path(post, path = "/api/shared/auth/anonymous", tag = "auth",
-    responses((status = 201, body = TokenResponse), (status = 503, body = ErrorBody)))]
+    responses((status = 201, body = TokenResponse),
+        (status = 429, description = "`sign_in_rate_limited` (per IP), with `Retry-After`", body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn anonymous(
     State(core): State<CoreChannel>,
     ip: ClientIp,
@@ -114,7 +116,8 @@ pub async fn client_otp_verify(
 
 /// Verifies a code and signs the mitra in.
 #[utoipa::path(post, path = "/api/mitra/auth/otp/verify", tag = "auth", request_body = VerifyBody,
-    responses((status = 200, body = TokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = TokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, description = "`otp_verify_rate_limited`, with `Retry-After`", body = ErrorBody)))]
 pub async fn mitra_otp_verify(
     State(core): State<CoreChannel>,
     ip: ClientIp,
@@ -175,7 +178,8 @@ pub async fn apple(
 /// except a retry of the previous one within a few seconds.
 #[utoipa::path(post, path = "/api/shared/auth/refresh", tag = "auth", request_body = RefreshBody,
     responses((status = 200, body = TokenResponse),
-        (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused`, `session_revoked`, `session_expired`", body = ErrorBody)))]
+        (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused`, `session_revoked`, `session_expired`", body = ErrorBody),
+        (status = 429, description = "`refresh_rate_limited` (per session or IP), with `Retry-After`", body = ErrorBody)))]
 pub async fn refresh(
     State(core): State<CoreChannel>,
     ip: ClientIp,
