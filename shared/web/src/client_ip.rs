@@ -38,17 +38,18 @@ impl ClientIp {
             .extensions
             .get::<TrustedProxyHops>()
             .map_or(1, |hops| hops.0);
-        let forwarded: Vec<&str> = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .collect();
-        let from_proxy = hops
-            .checked_sub(1)
-            .and_then(|skip| forwarded.iter().rev().nth(skip))
-            .and_then(|entry| entry.trim().parse::<IpAddr>().ok());
+        let from_proxy = hops.checked_sub(1).and_then(|skip| {
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .nth_back(skip)?
+                .trim()
+                .parse::<IpAddr>()
+                .ok()
+        });
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
