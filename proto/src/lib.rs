@@ -2,6 +2,7 @@
 //! vocabulary that crosses the gRPC hop and becomes the edges' JSON errors.
 
 mod error;
+pub mod text;
 
 pub use error::{ApiError, ErrorKind, FieldError};
 

@@ -11,16 +11,21 @@ pub enum CoreError {
     OtpCooldown { retry_after: u64 },
     #[error("too many codes requested")]
     OtpRateLimited { retry_after: u64 },
-    #[error("no code was requested for this phone")]
-    OtpNotRequested,
     #[error("the code has expired")]
     OtpExpired,
     #[error("the code was already used")]
     OtpUsed,
     #[error("too many wrong codes")]
     OtpAttemptsExceeded,
+    /// A wrong code, or no code requested: one answer, so verify does not
+    /// tell whether a phone has a pending code.
     #[error("wrong code")]
-    OtpWrongCode { attempts_left: i32 },
+    OtpWrongCode,
+    #[error("rate limit reached: {bucket:?}")]
+    RateLimited {
+        bucket: crate::auth::limits::Bucket,
+        retry_after: u64,
+    },
     #[error("phone is not an active mitra")]
     MitraNotRegistered,
     #[error("invalid refresh token")]
@@ -98,18 +103,37 @@ impl From<CoreError> for ApiError {
                 "too many codes requested; try again later",
                 retry_after,
             ),
-            E::OtpNotRequested => bad("otp_not_requested", "no code was requested for this phone"),
             E::OtpExpired => bad("otp_expired", "the code has expired; request a new one"),
             E::OtpUsed => bad("otp_used", "the code was already used; request a new one"),
             E::OtpAttemptsExceeded => bad(
                 "otp_attempts_exceeded",
                 "too many wrong codes; request a new one",
             ),
-            E::OtpWrongCode { attempts_left } => ApiError::new(
-                K::InvalidInput,
+            E::OtpWrongCode => bad(
                 "otp_invalid_code",
-                format!("wrong code; {attempts_left} attempt(s) left"),
+                "wrong code, or none was requested; check it or request a new one",
             ),
+            E::RateLimited {
+                bucket,
+                retry_after,
+            } => {
+                use crate::auth::limits::Bucket as B;
+                let (code, message) = match bucket {
+                    B::AnonymousSignInPerIp => (
+                        "sign_in_rate_limited",
+                        "too many sign-ins from this network; try again later",
+                    ),
+                    B::RefreshPerSession | B::RefreshPerIp => (
+                        "refresh_rate_limited",
+                        "too many refresh attempts; try again later",
+                    ),
+                    B::OtpVerifyPerIp => (
+                        "otp_verify_rate_limited",
+                        "too many code attempts from this network; try again later",
+                    ),
+                };
+                ApiError::rate_limited(code, message, retry_after)
+            }
             E::MitraNotRegistered => ApiError::forbidden(
                 "phone_not_registered",
                 "this phone is not registered as an active mitra; contact your coordinator",

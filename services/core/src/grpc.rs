@@ -38,6 +38,14 @@ impl Auth {
     }
 }
 
+/// The edge's view of the caller's address, in one spelling per address;
+/// anything else (a caller that sent none or garbage) shares one bucket.
+fn client_ip(raw: &str) -> String {
+    raw.parse::<std::net::IpAddr>()
+        .map(|ip| ip.to_canonical().to_string())
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
 fn audience(value: i32) -> Result<Audience, CoreError> {
     match v1::OtpAudience::try_from(value) {
         Ok(v1::OtpAudience::Customer) => Ok(Audience::Customer),
@@ -63,9 +71,10 @@ fn user_type(value: i32) -> Option<UserType> {
 impl AuthService for Auth {
     async fn sign_in_anonymous(
         &self,
-        _: Request<v1::SignInAnonymousRequest>,
+        request: Request<v1::SignInAnonymousRequest>,
     ) -> Reply<v1::TokenPair> {
-        Ok(Response::new(self.sign_in_anonymous().await?))
+        let ip = client_ip(&request.into_inner().client_ip);
+        Ok(Response::new(self.sign_in_anonymous(&ip).await?))
     }
 
     async fn request_otp(
@@ -75,7 +84,7 @@ impl AuthService for Auth {
         let r = request.into_inner();
         let issued = self
             .otp
-            .request(&r.phone, audience(r.audience)?, &r.client_ip)
+            .request(&r.phone, audience(r.audience)?, &client_ip(&r.client_ip))
             .await?;
         Ok(Response::new(v1::RequestOtpResponse {
             phone: issued.phone.to_string(),
@@ -88,8 +97,14 @@ impl AuthService for Auth {
         let upgrade = self.upgrade_target(&request).await?;
         let r = request.into_inner();
         Ok(Response::new(
-            self.verify_otp(&r.phone, &r.code, audience(r.audience)?, upgrade)
-                .await?,
+            self.verify_otp(
+                &r.phone,
+                &r.code,
+                audience(r.audience)?,
+                upgrade,
+                &client_ip(&r.client_ip),
+            )
+            .await?,
         ))
     }
 
@@ -117,7 +132,8 @@ impl AuthService for Auth {
     async fn cc_login(&self, request: Request<v1::CcLoginRequest>) -> Reply<v1::TokenPair> {
         let r = request.into_inner();
         Ok(Response::new(
-            self.cc_login(&r.email, &r.password, &r.client_ip).await?,
+            self.cc_login(&r.email, &r.password, &client_ip(&r.client_ip))
+                .await?,
         ))
     }
 
@@ -140,7 +156,10 @@ impl AuthService for Auth {
             )
             .into());
         }
-        let pair = self.sessions.refresh(&r.refresh_token, &allowed).await?;
+        let pair = self
+            .sessions
+            .refresh(&r.refresh_token, &allowed, &client_ip(&r.client_ip))
+            .await?;
         Ok(Response::new(pair))
     }
 

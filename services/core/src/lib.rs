@@ -78,6 +78,8 @@ pub async fn build_state(
             bcrypt_cost: config.bcrypt_cost,
             refresh_ttl: config.refresh_token_ttl,
             reuse_grace: config.refresh_reuse_grace,
+            settings: settings.clone(),
+            decoy: Default::default(),
         },
         otp: Otp {
             pool: pool.clone(),

@@ -1,6 +1,7 @@
 //! Pruning of auth rows nobody needs any more: sessions revoked or expired,
 //! retired refresh tokens, OTP challenges and CC login attempts, once older
-//! than `AUTH_RETENTION_DAYS`. Every core instance runs it; `SKIP LOCKED`
+//! than `AUTH_RETENTION_DAYS`, and rate-limit hits once their hour is over
+//! (they record nothing else). Every core instance runs it; `SKIP LOCKED`
 //! batches let several run at once without waiting on each other or on a
 //! refresh, and without deleting a row twice.
 
@@ -45,6 +46,12 @@ const LOGIN_ATTEMPTS: &str = "DELETE FROM auth.login_attempts WHERE ctid IN (
      WHERE attempted_at < now() - make_interval(secs => $1)
      LIMIT $2 FOR UPDATE SKIP LOCKED)";
 
+/// Hits only ever count within the last hour; the retention does not apply.
+const RATE_LIMIT_HITS: &str = "DELETE FROM auth.rate_limit_hits WHERE ctid IN (
+    SELECT ctid FROM auth.rate_limit_hits
+     WHERE hit_at < now() - make_interval(secs => $1)
+     LIMIT $2 FOR UPDATE SKIP LOCKED)";
+
 /// Rows one run deleted, per table (a session's refresh tokens count with it).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pruned {
@@ -52,11 +59,16 @@ pub struct Pruned {
     pub refresh_tokens: u64,
     pub otp_challenges: u64,
     pub login_attempts: u64,
+    pub rate_limit_hits: u64,
 }
 
 impl Pruned {
     pub fn total(&self) -> u64 {
-        self.sessions + self.refresh_tokens + self.otp_challenges + self.login_attempts
+        self.sessions
+            + self.refresh_tokens
+            + self.otp_challenges
+            + self.login_attempts
+            + self.rate_limit_hits
     }
 }
 
@@ -68,6 +80,12 @@ pub async fn prune(pool: &PgPool, retention: Duration) -> Result<Pruned, sqlx::E
         refresh_tokens: delete_in_batches(pool, REFRESH_TOKENS, age).await?,
         otp_challenges: delete_in_batches(pool, OTP_CHALLENGES, age).await?,
         login_attempts: delete_in_batches(pool, LOGIN_ATTEMPTS, age).await?,
+        rate_limit_hits: delete_in_batches(
+            pool,
+            RATE_LIMIT_HITS,
+            LONGEST_RATE_LIMIT_WINDOW.as_secs_f64(),
+        )
+        .await?,
     })
 }
 
@@ -103,6 +121,7 @@ pub fn spawn_pruner(pool: PgPool, retention: Duration) {
                     refresh_tokens = pruned.refresh_tokens,
                     otp_challenges = pruned.otp_challenges,
                     login_attempts = pruned.login_attempts,
+                    rate_limit_hits = pruned.rate_limit_hits,
                     "pruned expired auth rows"
                 ),
                 Ok(_) => {}

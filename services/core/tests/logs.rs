@@ -32,7 +32,13 @@ async fn a_wrong_otp_code_and_a_wrong_password_are_logged_below_error() {
     let wrong = if sent == "000000" { "111111" } else { "000000" };
 
     let wrong_code = client
-        .verify_otp(phone.into(), wrong.into(), v1::OtpAudience::Customer, None)
+        .verify_otp(
+            phone.into(),
+            wrong.into(),
+            v1::OtpAudience::Customer,
+            None,
+            "127.0.0.1".into(),
+        )
         .await
         .unwrap_err();
     let wrong_password = client
@@ -69,9 +75,12 @@ async fn a_failing_query_is_logged_at_error_with_its_cause_and_request_id() {
         request_id: "req-query-fault".into(),
         traceparent: None,
     };
-    let error = scope_request(context, client_of(&core.url).sign_in_anonymous())
-        .await
-        .unwrap_err();
+    let error = scope_request(
+        context,
+        client_of(&core.url).sign_in_anonymous("127.0.0.1".into()),
+    )
+    .await
+    .unwrap_err();
 
     assert_eq!(error.http_status(), http::StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!error.message.contains("sessions"), "{error:?}");

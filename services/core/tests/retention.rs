@@ -97,6 +97,14 @@ async fn pruning_removes_auth_rows_past_the_retention_and_keeps_the_rest() {
     otp_challenge(pool, "+6281100000002", 10).await;
     failed_login(pool, "old@halobestie.id", 40 * DAY).await;
     failed_login(pool, "new@halobestie.id", 5).await;
+    sqlx::query(
+        "INSERT INTO auth.rate_limit_hits (bucket, key, hit_at) VALUES
+            ('refresh_ip', '10.0.0.9', now() - interval '61 minutes'),
+            ('refresh_ip', '10.0.0.9', now() - interval '59 minutes')",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
 
     let pruned = prune(pool, THIRTY_DAYS).await.unwrap();
 
@@ -107,7 +115,13 @@ async fn pruning_removes_auth_rows_past_the_retention_and_keeps_the_rest() {
             refresh_tokens: 1,
             otp_challenges: 1,
             login_attempts: 1,
+            rate_limit_hits: 1,
         }
+    );
+    assert_eq!(
+        count(pool, "SELECT count(*) FROM auth.rate_limit_hits").await,
+        1,
+        "a hit within the hour still counts toward its limit"
     );
     let sessions: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM auth.sessions ORDER BY id")
         .fetch_all(pool)
@@ -182,7 +196,8 @@ async fn pruning_never_removes_rows_a_rate_limit_still_counts() {
         .state
         .auth
         .cc
-        .check("target@halobestie.id", "a guess", "10.0.0.3")
+        // From the address that made the failures: five per (email, IP).
+        .check("target@halobestie.id", "a guess", "10.0.0.1")
         .await
         .err();
     assert!(

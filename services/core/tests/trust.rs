@@ -33,7 +33,13 @@ async fn customer(stack: &TestStack, core: &CoreClient, phone: &str) -> Auth {
     let e164 = halo_auth::Phone::parse(phone).unwrap().to_string();
     let code = stack.core.otp.last_code(&e164).unwrap();
     let pair = core
-        .verify_otp(phone.into(), code, v1::OtpAudience::Customer, None)
+        .verify_otp(
+            phone.into(),
+            code,
+            v1::OtpAudience::Customer,
+            None,
+            "127.0.0.1".into(),
+        )
         .await
         .unwrap();
     auth_of(&pair)
@@ -53,6 +59,7 @@ async fn a_call_without_the_service_credential_is_unauthenticated_on_every_surfa
             .refresh(v1::RefreshRequest {
                 refresh_token: "x".into(),
                 allowed_user_types: vec![v1::UserType::Customer.into()],
+                client_ip: "127.0.0.1".into(),
             })
             .await
             .unwrap_err();
@@ -63,7 +70,9 @@ async fn a_call_without_the_service_credential_is_unauthenticated_on_every_surfa
             "{surface}"
         );
 
-        let mut wrong = tonic::Request::new(v1::SignInAnonymousRequest {});
+        let mut wrong = tonic::Request::new(v1::SignInAnonymousRequest {
+            client_ip: "127.0.0.1".into(),
+        });
         wrong.metadata_mut().insert(
             SERVICE_CREDENTIAL_METADATA,
             "not-the-secret-not-the-secret-not-the-secret"
@@ -123,7 +132,10 @@ async fn the_public_surface_refuses_control_center_calls_and_the_internal_one_ap
             .revoke_user_sessions(&admin, uuid::Uuid::now_v7(), "test")
             .await
             .unwrap_err(),
-        internal.sign_in_anonymous().await.unwrap_err(),
+        internal
+            .sign_in_anonymous("127.0.0.1".into())
+            .await
+            .unwrap_err(),
         internal
             .request_otp(
                 "081234567890".into(),
@@ -168,20 +180,25 @@ async fn a_refresh_rotates_only_the_session_types_of_the_surface_and_never_for_a
         .refresh(
             cc_pair.refresh_token.clone(),
             &[UserType::Customer, UserType::Mitra, UserType::CcUser],
+            "127.0.0.1".into(),
         )
         .await
         .unwrap_err();
     assert_eq!(code(&error), "invalid_refresh_token");
     let error = all
-        .refresh(cc_pair.refresh_token.clone(), &[])
+        .refresh(cc_pair.refresh_token.clone(), &[], "127.0.0.1".into())
         .await
         .unwrap_err();
     assert_eq!(error.http_status(), http::StatusCode::BAD_REQUEST);
     // Neither refusal consumed the token.
     assert!(
-        all.refresh(cc_pair.refresh_token, &[UserType::CcUser])
-            .await
-            .is_ok()
+        all.refresh(
+            cc_pair.refresh_token,
+            &[UserType::CcUser],
+            "127.0.0.1".into()
+        )
+        .await
+        .is_ok()
     );
 }
 
@@ -220,7 +237,7 @@ async fn a_profile_change_acts_for_the_user_of_the_forwarded_token_only() {
 async fn an_upgrade_is_for_the_forwarded_anonymous_customer_and_never_after_logout() {
     let stack = TestStack::start(&[]).await;
     let core = client_of(&stack.core.url);
-    let anonymous = auth_of(&core.sign_in_anonymous().await.unwrap());
+    let anonymous = auth_of(&core.sign_in_anonymous("127.0.0.1".into()).await.unwrap());
     let phone = "081234567003";
 
     core.request_otp(phone.into(), v1::OtpAudience::Customer, "127.0.0.1".into())
@@ -234,6 +251,7 @@ async fn an_upgrade_is_for_the_forwarded_anonymous_customer_and_never_after_logo
             code_sent.clone(),
             v1::OtpAudience::Customer,
             Some(&anonymous),
+            "127.0.0.1".into(),
         )
         .await
         .unwrap_err();
@@ -243,13 +261,14 @@ async fn an_upgrade_is_for_the_forwarded_anonymous_customer_and_never_after_logo
         "a logged-out token upgrades nothing"
     );
 
-    let anonymous = auth_of(&core.sign_in_anonymous().await.unwrap());
+    let anonymous = auth_of(&core.sign_in_anonymous("127.0.0.1".into()).await.unwrap());
     let pair = core
         .verify_otp(
             phone.into(),
             code_sent,
             v1::OtpAudience::Customer,
             Some(&anonymous),
+            "127.0.0.1".into(),
         )
         .await
         .unwrap();
@@ -263,7 +282,7 @@ async fn settings_change_only_for_a_live_admin_and_record_that_admin() {
     let core = client_of(&stack.core.url);
     let admin = stack.operator_session("admin").await;
     let operator = stack.operator_session("operator").await;
-    let customer = auth_of(&core.sign_in_anonymous().await.unwrap());
+    let customer = auth_of(&core.sign_in_anonymous("127.0.0.1".into()).await.unwrap());
     let version = core.settings(&admin).await.unwrap().version;
     let change = r#"{"max_customers_per_mitra": 5}"#;
 

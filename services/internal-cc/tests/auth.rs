@@ -113,7 +113,13 @@ async fn the_cookie_refreshes_only_from_an_allowed_origin_and_rotates() {
 #[tokio::test]
 async fn a_mobile_refresh_token_is_refused_by_the_cc() {
     let cc = spawn_cc().await;
-    let pair = cc.core.state.auth.sign_in_anonymous().await.unwrap();
+    let pair = cc
+        .core
+        .state
+        .auth
+        .sign_in_anonymous("127.0.0.1")
+        .await
+        .unwrap();
     let answer = cc
         .send(
             cc.http
@@ -188,7 +194,7 @@ async fn every_internal_route_needs_a_cc_user_token() {
         .core
         .state
         .auth
-        .sign_in_anonymous()
+        .sign_in_anonymous("127.0.0.1")
         .await
         .unwrap()
         .access_token;

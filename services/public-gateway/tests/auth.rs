@@ -487,7 +487,7 @@ async fn a_control_center_refresh_token_is_refused_here_without_being_rotated() 
         .state
         .auth
         .sessions
-        .refresh(&cc.refresh_token, &[UserType::CcUser])
+        .refresh(&cc.refresh_token, &[UserType::CcUser], "127.0.0.1")
         .await;
     assert!(
         still_valid.is_ok(),

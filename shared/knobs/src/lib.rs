@@ -93,6 +93,38 @@ pub const KNOBS: &[Knob] = &[
         kind: Kind::Integer { min: 1, max: 1000 },
         description: "OTP codes one IP address may request per hour.",
     },
+    Knob {
+        key: "otp_verify_max_per_ip_per_hour",
+        kind: Kind::Integer {
+            min: 1,
+            max: 100_000,
+        },
+        description: "OTP verification attempts one IP address may make per hour. \
+                      Generous: many phones share one carrier (CGNAT) address.",
+    },
+    Knob {
+        key: "anonymous_sign_in_max_per_ip_per_hour",
+        kind: Kind::Integer {
+            min: 1,
+            max: 100_000,
+        },
+        description: "Anonymous sign-ins (each a new user) one IP address may make per hour. \
+                      Generous: many phones share one carrier (CGNAT) address.",
+    },
+    Knob {
+        key: "refresh_max_per_session_per_hour",
+        kind: Kind::Integer { min: 1, max: 1000 },
+        description: "Refresh attempts one session may make per hour; an app needs about one.",
+    },
+    Knob {
+        key: "refresh_max_per_ip_per_hour",
+        kind: Kind::Integer {
+            min: 1,
+            max: 1_000_000,
+        },
+        description: "Refresh attempts one IP address may make per hour. \
+                      Generous: many phones share one carrier (CGNAT) address.",
+    },
 ];
 
 pub fn knob(key: &str) -> Option<&'static Knob> {
@@ -135,6 +167,10 @@ pub struct Knobs {
     pub otp_resend_cooldown_seconds: i64,
     pub otp_max_per_phone_per_hour: i64,
     pub otp_max_per_ip_per_hour: i64,
+    pub otp_verify_max_per_ip_per_hour: i64,
+    pub anonymous_sign_in_max_per_ip_per_hour: i64,
+    pub refresh_max_per_session_per_hour: i64,
+    pub refresh_max_per_ip_per_hour: i64,
 }
 
 /// The apps' config document (`GET /api/shared/config`) and its ETag.
@@ -193,6 +229,13 @@ impl Knobs {
             otp_resend_cooldown_seconds: get(values, "otp_resend_cooldown_seconds")?,
             otp_max_per_phone_per_hour: get(values, "otp_max_per_phone_per_hour")?,
             otp_max_per_ip_per_hour: get(values, "otp_max_per_ip_per_hour")?,
+            otp_verify_max_per_ip_per_hour: get(values, "otp_verify_max_per_ip_per_hour")?,
+            anonymous_sign_in_max_per_ip_per_hour: get(
+                values,
+                "anonymous_sign_in_max_per_ip_per_hour",
+            )?,
+            refresh_max_per_session_per_hour: get(values, "refresh_max_per_session_per_hour")?,
+            refresh_max_per_ip_per_hour: get(values, "refresh_max_per_ip_per_hour")?,
         })
     }
 }

@@ -12,7 +12,9 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-pub use propagation::{GrpcContextInterceptor, RequestContext, request_span, scope_request};
+pub use propagation::{
+    GrpcContextInterceptor, RequestContext, request_span, scope_request, usable_request_id,
+};
 
 /// What [`init`] needs; read from env by each service's config.
 #[derive(Debug, Clone, Default)]

@@ -21,6 +21,24 @@ pub struct RequestContext {
     pub traceparent: Option<String>,
 }
 
+/// Longest request id accepted from a caller.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// A caller's request id is used (logged, echoed, passed on) only if it is
+/// 1 to 128 visible ASCII characters; the edges generate one otherwise.
+pub fn usable_request_id(id: &str) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The request id of `headers`, if usable; the core gets its ids from
+/// callers it does not trust either.
+fn request_id_of(headers: &http::HeaderMap) -> Option<&str> {
+    headers
+        .get(REQUEST_ID_METADATA)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| usable_request_id(id))
+}
+
 impl RequestContext {
     pub fn from_headers(headers: &http::HeaderMap) -> Self {
         let text = |name: &str| {
@@ -30,7 +48,7 @@ impl RequestContext {
                 .map(str::to_owned)
         };
         Self {
-            request_id: text(REQUEST_ID_METADATA).unwrap_or_default(),
+            request_id: request_id_of(headers).unwrap_or_default().to_owned(),
             traceparent: text(TRACEPARENT),
         }
     }
@@ -59,10 +77,7 @@ fn trace_id_of(traceparent: &str) -> Option<&str> {
 /// have a `traceparent`, and records the trace id for log correlation.
 pub fn request_span<B>(request: &http::Request<B>) -> tracing::Span {
     let headers = request.headers();
-    let request_id = headers
-        .get(REQUEST_ID_METADATA)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let request_id = request_id_of(headers).unwrap_or_default();
     // At ERROR level so it exists whenever any line would be logged: every
     // warning or error of a request carries its request id, even at
     // RUST_LOG=warn.
@@ -202,6 +217,15 @@ mod tests {
         assert_eq!(metadata.get(REQUEST_ID_METADATA).unwrap(), "req-42");
         let traceparent = metadata.get("traceparent").unwrap().to_str().unwrap();
         assert!(traceparent.contains(TRACE_ID), "{traceparent}");
+    }
+
+    #[test]
+    fn only_short_visible_ascii_request_ids_are_used() {
+        assert!(usable_request_id("req-42_ABC.x"));
+        assert!(usable_request_id(&"a".repeat(128)));
+        for bad in ["", "has space", "tab\t", "caf\u{e9}", &"a".repeat(129)] {
+            assert!(!usable_request_id(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -116,8 +116,8 @@ impl CoreClient {
         HealthClient::new(self.channel.clone())
     }
 
-    pub async fn sign_in_anonymous(&self) -> Result<v1::TokenPair, ApiError> {
-        let message = v1::SignInAnonymousRequest {};
+    pub async fn sign_in_anonymous(&self, client_ip: String) -> Result<v1::TokenPair, ApiError> {
+        let message = v1::SignInAnonymousRequest { client_ip };
         Ok(self
             .auth()
             .sign_in_anonymous(request(message, None, SLOW_CALL))
@@ -151,11 +151,13 @@ impl CoreClient {
         code: String,
         audience: v1::OtpAudience,
         caller: Option<&Auth>,
+        client_ip: String,
     ) -> Result<v1::TokenPair, ApiError> {
         let message = v1::VerifyOtpRequest {
             phone,
             code,
             audience: audience.into(),
+            client_ip,
         };
         Ok(self
             .auth()
@@ -207,10 +209,12 @@ impl CoreClient {
         &self,
         refresh_token: String,
         allowed: &[UserType],
+        client_ip: String,
     ) -> Result<v1::TokenPair, ApiError> {
         let message = v1::RefreshRequest {
             refresh_token,
             allowed_user_types: allowed.iter().copied().map(proto_user_type).collect(),
+            client_ip,
         };
         Ok(self
             .auth()

@@ -87,6 +87,7 @@ impl EdgeConfig {
                     1,
                     300,
                 )? as u64),
+                trusted_proxy_hops: env.int_in("TRUSTED_PROXY_HOPS", 1, 0, 10)? as usize,
             },
             shutdown_drain: Duration::from_secs(
                 env.int_in("SHUTDOWN_DRAIN_SECONDS", 8, 0, 60)? as u64

@@ -14,7 +14,7 @@ mod knobs;
 mod openapi;
 mod serve;
 
-pub use client_ip::ClientIp;
+pub use client_ip::{ClientIp, TrustedProxyHops};
 pub use core::{CoreChannel, CoreClient, CoreClientConfig};
 pub use edge::{EdgeConfig, EdgeDefaults, EdgeRoutes, EdgeState, edge_main, run_edge};
 pub use errors::{ErrorBody, db_error, internal_error};

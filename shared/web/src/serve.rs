@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, StatusCode};
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -13,13 +15,16 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::TrustedProxyHops;
 use crate::errors::render_errors;
 
-/// Per-request bounds.
+/// Per-request bounds, and how far `X-Forwarded-For` is trusted.
 #[derive(Debug, Clone, Copy)]
 pub struct HttpLimits {
     pub body_bytes: usize,
     pub timeout: Duration,
+    /// `TRUSTED_PROXY_HOPS`; see [`TrustedProxyHops`].
+    pub trusted_proxy_hops: usize,
 }
 
 impl Default for HttpLimits {
@@ -27,37 +32,76 @@ impl Default for HttpLimits {
         Self {
             body_bytes: 64 * 1024,
             timeout: Duration::from_secs(15),
+            trusted_proxy_hops: 1,
         }
     }
 }
 
-/// Wraps an edge's routes: request id (accepted or generated, echoed back),
-/// a span per request, the error shape, a timeout and a body limit.
+/// A request id the client sent is kept only if it is short, visible
+/// ASCII; otherwise one is generated, so logs and echoes never carry
+/// 15 KB or control bytes chosen by a client.
+async fn drop_unusable_request_id(mut request: Request) -> Request {
+    let usable = request
+        .headers()
+        .get(halo_proto::REQUEST_ID_METADATA)
+        .map(|v| v.to_str().is_ok_and(halo_telemetry::usable_request_id));
+    if usable == Some(false) {
+        request
+            .headers_mut()
+            .remove(halo_proto::REQUEST_ID_METADATA);
+    }
+    request
+}
+
+/// `nosniff` everywhere; and no caching unless a route says otherwise
+/// (`/api/shared/config` does): token answers must not be stored
+/// (RFC 6749 §5.1), nor anyone's profile.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Wraps an edge's routes: request id (accepted when sane or generated,
+/// echoed back), the trusted proxy hops for [`crate::ClientIp`], security
+/// headers, a span per request, the error shape, a timeout and a body limit.
 pub fn apply_edge_layers(router: Router, limits: HttpLimits) -> Router {
     let request_id = HeaderName::from_static(halo_proto::REQUEST_ID_METADATA);
-    router.layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-            .layer(PropagateRequestIdLayer::new(request_id))
-            .layer(
-                TraceLayer::new_for_http()
-                    .make_span_with(|request: &axum::http::Request<_>| {
-                        halo_telemetry::request_span(request)
-                    })
-                    .on_request(())
-                    .on_response(DefaultOnResponse::new().level(Level::INFO))
-                    // Every 5xx counts as a failure, a readiness 503 while
-                    // starting up included; whoever answers a 5xx logs its
-                    // cause (at ERROR for a 500), so this line is a warning.
-                    .on_failure(DefaultOnFailure::new().level(Level::WARN)),
-            )
-            .layer(axum::middleware::from_fn(render_errors))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                limits.timeout,
-            ))
-            .layer(RequestBodyLimitLayer::new(limits.body_bytes)),
-    )
+    router
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &axum::http::Request<_>| {
+                            halo_telemetry::request_span(request)
+                        })
+                        .on_request(())
+                        .on_response(DefaultOnResponse::new().level(Level::INFO))
+                        // Every 5xx counts as a failure, a readiness 503
+                        // while starting up included; whoever answers a 5xx
+                        // logs its cause (at ERROR for a 500), so this line
+                        // is a warning.
+                        .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+                )
+                .layer(axum::middleware::from_fn(render_errors))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    limits.timeout,
+                ))
+                .layer(RequestBodyLimitLayer::new(limits.body_bytes)),
+        )
+        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::Extension(TrustedProxyHops(limits.trusted_proxy_hops)))
+        // Outermost, so the id layers above only ever see a sane id or none.
+        .layer(axum::middleware::map_request(drop_unusable_request_id))
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and gives

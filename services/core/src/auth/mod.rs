@@ -3,6 +3,7 @@
 //! `grpc::auth` is a thin layer over [`Auth`].
 
 pub mod cc;
+pub mod limits;
 pub mod otp;
 pub mod providers;
 pub mod secrets;
@@ -12,6 +13,7 @@ pub mod users;
 use std::sync::Arc;
 
 use halo_auth::UserType;
+use halo_proto::text::{TextRule, clean_text};
 use halo_proto::v1;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -34,7 +36,23 @@ pub struct Auth {
 }
 
 impl Auth {
-    pub async fn sign_in_anonymous(&self) -> CoreResult<v1::TokenPair> {
+    /// A new anonymous customer: each one is a user row and a session, so
+    /// they are limited per IP (generously: carriers NAT many phones
+    /// behind one address).
+    pub async fn sign_in_anonymous(&self, client_ip: &str) -> CoreResult<v1::TokenPair> {
+        let per_ip = self
+            .sessions
+            .settings
+            .snapshot()
+            .knobs
+            .anonymous_sign_in_max_per_ip_per_hour;
+        limits::hit(
+            &self.sessions.pool,
+            limits::Bucket::AnonymousSignInPerIp,
+            client_ip,
+            per_ip,
+        )
+        .await?;
         let fresh = self.sessions.fresh_secret().await?;
         let mut tx = self.sessions.pool.begin().await?;
         let id = users::create_customer(&mut tx, true, None).await?;
@@ -60,8 +78,12 @@ impl Auth {
         code: &str,
         audience: Audience,
         upgrade_user_id: Option<Uuid>,
+        client_ip: &str,
     ) -> CoreResult<v1::TokenPair> {
-        let phone = self.otp.verify(raw_phone, code, audience).await?;
+        let phone = self
+            .otp
+            .verify(raw_phone, code, audience, client_ip)
+            .await?;
         let fresh = self.sessions.fresh_secret().await?;
         let mut tx = self.sessions.pool.begin().await?;
         let (user_type, user_id, upgraded) = match audience {
@@ -195,7 +217,7 @@ impl Auth {
         user_id: Uuid,
         display_name: &str,
     ) -> CoreResult<v1::Principal> {
-        let display_name = display_name.trim();
+        let display_name = clean_text("display_name", display_name, TextRule::DisplayName)?;
         if display_name.is_empty() || display_name.chars().count() > 60 {
             return Err(CoreError::invalid(
                 "display_name",
@@ -204,7 +226,7 @@ impl Auth {
             ));
         }
         let mut conn = self.sessions.pool.acquire().await?;
-        let user_type = users::update_display_name(&mut conn, user_id, display_name).await?;
+        let user_type = users::update_display_name(&mut conn, user_id, &display_name).await?;
         Ok(load_principal(&mut conn, user_type, user_id).await?.proto)
     }
 }

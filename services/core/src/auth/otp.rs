@@ -1,7 +1,8 @@
 //! Phone OTP: request a code, verify it. Codes are six digits, live
 //! `OTP_CODE_TTL_SECONDS`, are stored as an HMAC, and die after five wrong
 //! tries. Resend cooldown and the per-phone and per-IP hourly limits are DB
-//! knobs, enforced from the challenges table so they hold across instances.
+//! knobs, enforced from the challenges table so they hold across instances;
+//! requests for phones that are not active mitras count toward them too.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use uuid::Uuid;
 
+use super::limits::{self, Bucket};
 use super::secrets::random_otp_code;
 use crate::error::{CoreError, CoreResult};
 use crate::settings::SettingsStore;
@@ -106,18 +108,18 @@ impl Otp {
             .bind(phone.as_str())
             .execute(&mut *tx)
             .await?;
-        if audience == Audience::Mitra {
-            let registered: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM users
-                  WHERE user_type = 'mitra' AND phone = $1 AND status = 'active')",
-            )
-            .bind(phone.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-            if !registered {
-                return Err(CoreError::MitraNotRegistered);
+        let registered = match audience {
+            Audience::Customer => true,
+            Audience::Mitra => {
+                sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM users
+                      WHERE user_type = 'mitra' AND phone = $1 AND status = 'active')",
+                )
+                .bind(phone.as_str())
+                .fetch_one(&mut *tx)
+                .await?
             }
-        }
+        };
         let cooldown = knobs.otp_resend_cooldown_seconds;
         let last: Option<i64> = sqlx::query_scalar(
             "SELECT extract(epoch FROM now() - max(created_at))::bigint FROM auth.otp_challenges
@@ -166,6 +168,13 @@ impl Otp {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        // An unregistered mitra phone got the same checks and a challenge
+        // row whose code nobody receives: the probe counts toward the
+        // cooldown and the per-phone and per-IP limits, and costs the same
+        // work as a real request (only the delivery is skipped).
+        if !registered {
+            return Err(CoreError::MitraNotRegistered);
+        }
         self.sender.send(&phone, &code).await.map_err(|err| {
             tracing::error!(error = format!("{err:#}"), "OTP delivery failed");
             CoreError::Internal(err)
@@ -178,13 +187,23 @@ impl Otp {
     }
 
     /// Checks a code against the phone's latest challenge and consumes it.
-    /// A wrong guess is counted even though the call fails.
+    /// A wrong guess is counted even though the call fails. Attempts are
+    /// limited per IP; a phone with no code answers exactly like a wrong
+    /// code, after the same work, so verify tells nobody whether a phone
+    /// has a pending code.
     pub async fn verify(
         &self,
         raw_phone: &str,
         code: &str,
         audience: Audience,
+        client_ip: &str,
     ) -> CoreResult<Phone> {
+        let per_ip = self
+            .settings
+            .snapshot()
+            .knobs
+            .otp_verify_max_per_ip_per_hour;
+        limits::hit(&self.pool, Bucket::OtpVerifyPerIp, client_ip, per_ip).await?;
         let phone = Phone::parse(raw_phone)?;
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(CoreError::invalid(
@@ -194,15 +213,22 @@ impl Otp {
             ));
         }
         let mut tx = self.pool.begin().await?;
-        let challenge: Challenge = sqlx::query_as(
+        let challenge: Option<Challenge> = sqlx::query_as(
             "SELECT id, code_hash, attempts, expires_at, consumed_at FROM auth.otp_challenges
              WHERE phone = $1 AND audience = $2 ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
         )
         .bind(phone.as_str())
         .bind(audience.as_str())
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(CoreError::OtpNotRequested)?;
+        .await?;
+        let Some(challenge) = challenge else {
+            // The wrong-code path's work: an HMAC check and an UPDATE (of
+            // no row here) in a committed transaction.
+            let _ = self.code_hash(Uuid::nil(), code).verify_slice(&[0; 32]);
+            count_wrong_guess(&mut tx, Uuid::nil()).await?;
+            tx.commit().await?;
+            return Err(CoreError::OtpWrongCode);
+        };
         if challenge.consumed_at.is_some() {
             return Err(CoreError::OtpUsed);
         }
@@ -217,19 +243,12 @@ impl Otp {
             .verify_slice(&challenge.code_hash)
             .is_ok();
         if !matches {
-            let attempts: i32 = sqlx::query_scalar(
-                "UPDATE auth.otp_challenges SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
-            )
-            .bind(challenge.id)
-            .fetch_one(&mut *tx)
-            .await?;
+            let attempts = count_wrong_guess(&mut tx, challenge.id).await?;
             tx.commit().await?;
-            return Err(if attempts >= MAX_ATTEMPTS {
+            return Err(if attempts.unwrap_or(0) >= MAX_ATTEMPTS {
                 CoreError::OtpAttemptsExceeded
             } else {
-                CoreError::OtpWrongCode {
-                    attempts_left: MAX_ATTEMPTS - attempts,
-                }
+                CoreError::OtpWrongCode
             });
         }
         sqlx::query("UPDATE auth.otp_challenges SET consumed_at = now() WHERE id = $1")
@@ -239,4 +258,15 @@ impl Otp {
         tx.commit().await?;
         Ok(phone)
     }
+}
+
+/// Counts a wrong guess against a challenge; its attempts so far, or none
+/// when no challenge has that id.
+async fn count_wrong_guess(conn: &mut sqlx::PgConnection, id: Uuid) -> CoreResult<Option<i32>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE auth.otp_challenges SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
 }

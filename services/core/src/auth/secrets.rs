@@ -19,6 +19,24 @@ pub fn random_otp_code() -> String {
     format!("{:06}", rand::rng().random_range(0..1_000_000u32))
 }
 
+/// A bcrypt hash of a random secret, made on first use. Checking a
+/// presented secret against it costs what checking a real hash does, so an
+/// unknown account or session answers in the same time as a wrong secret.
+#[derive(Clone, Default)]
+pub struct DecoyHash(Arc<tokio::sync::OnceCell<String>>);
+
+impl DecoyHash {
+    /// Verifies `secret` against the decoy; the answer is always "no".
+    pub async fn verify(&self, bcrypt: &Bcrypt, secret: String, cost: u32) -> anyhow::Result<()> {
+        let hash = self
+            .0
+            .get_or_try_init(|| bcrypt.hash(random_secret(), cost))
+            .await?;
+        bcrypt.verify(secret, hash.clone()).await?;
+        Ok(())
+    }
+}
+
 type Job = Box<dyn FnOnce() + Send>;
 
 /// A small pool of low-priority threads that runs every bcrypt job, never on

@@ -15,9 +15,11 @@ use halo_proto::v1;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::secrets::{Bcrypt, random_secret};
+use super::limits::{self, Bucket};
+use super::secrets::{Bcrypt, DecoyHash, random_secret};
 use super::users::{Principal, load_principal};
 use crate::error::{CoreError, CoreResult};
+use crate::settings::SettingsStore;
 
 #[derive(Clone)]
 pub struct Sessions {
@@ -27,6 +29,10 @@ pub struct Sessions {
     pub bcrypt_cost: u32,
     pub refresh_ttl: Duration,
     pub reuse_grace: Duration,
+    /// For the refresh limits (DB knobs).
+    pub settings: SettingsStore,
+    /// What a token of an unknown session or generation is checked against.
+    pub decoy: DecoyHash,
 }
 
 /// A refresh secret and its hash, computed before any transaction opens so
@@ -42,13 +48,30 @@ struct RefreshToken {
     secret: String,
 }
 
+/// Length of a secret from [`random_secret`]: 32 bytes in unpadded base64url.
+const SECRET_LEN: usize = 43;
+
 impl RefreshToken {
+    /// Only the exact form [`Self::format`] writes: a lowercase hyphenated
+    /// session id, a generation without sign or leading zeros, and a 43
+    /// character base64url secret. One token has one spelling.
     fn parse(raw: &str) -> Option<Self> {
-        let mut parts = raw.trim().splitn(3, '.');
-        let session_id = parts.next()?.parse().ok()?;
-        let generation = parts.next()?.parse().ok()?;
+        let mut parts = raw.splitn(3, '.');
+        let id_text = parts.next()?;
+        let session_id = Uuid::try_parse(id_text)
+            .ok()
+            .filter(|id| id.hyphenated().to_string() == id_text)?;
+        let generation_text = parts.next()?;
+        let canonical = !generation_text.starts_with('0')
+            && !generation_text.is_empty()
+            && generation_text.bytes().all(|b| b.is_ascii_digit());
+        let generation = canonical.then(|| generation_text.parse().ok())??;
         let secret = parts.next()?;
-        (secret.len() >= 43).then(|| Self {
+        let secret_ok = secret.len() == SECRET_LEN
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        secret_ok.then(|| Self {
             session_id,
             generation,
             secret: secret.to_owned(),
@@ -126,10 +149,33 @@ impl Sessions {
 
     /// Rotates a refresh token. A non-empty `allowed` refuses sessions of
     /// other user types before anything rotates (the CC takes only `cc_user`
-    /// sessions, the apps never those).
+    /// sessions, the apps never those). Limited per IP and per session
+    /// before any bcrypt runs; an unknown session or generation costs the
+    /// same bcrypt as a wrong secret and answers the same.
     #[tracing::instrument(skip_all, err(level = "info", Display))]
-    pub async fn refresh(&self, raw: &str, allowed: &[UserType]) -> CoreResult<v1::TokenPair> {
+    pub async fn refresh(
+        &self,
+        raw: &str,
+        allowed: &[UserType],
+        client_ip: &str,
+    ) -> CoreResult<v1::TokenPair> {
+        let (per_ip, per_session) = {
+            let knobs = &self.settings.snapshot().knobs;
+            (
+                knobs.refresh_max_per_ip_per_hour,
+                knobs.refresh_max_per_session_per_hour,
+            )
+        };
+        limits::hit(&self.pool, Bucket::RefreshPerIp, client_ip, per_ip).await?;
         let token = RefreshToken::parse(raw).ok_or(CoreError::InvalidRefreshToken)?;
+        let session_key = token.session_id.to_string();
+        limits::hit(
+            &self.pool,
+            Bucket::RefreshPerSession,
+            &session_key,
+            per_session,
+        )
+        .await?;
         let stored: Option<String> = sqlx::query_scalar(
             "SELECT token_hash FROM auth.refresh_tokens WHERE session_id = $1 AND generation = $2",
         )
@@ -137,7 +183,12 @@ impl Sessions {
         .bind(token.generation)
         .fetch_optional(&self.pool)
         .await?;
-        let stored = stored.ok_or(CoreError::InvalidRefreshToken)?;
+        let Some(stored) = stored else {
+            self.decoy
+                .verify(&self.bcrypt, token.secret, self.bcrypt_cost)
+                .await?;
+            return Err(CoreError::InvalidRefreshToken);
+        };
         // Hashes never change once written, so bcrypt runs before the row
         // lock; the lock then decides, on current state, what happens.
         let fresh = self
@@ -278,6 +329,30 @@ mod tests {
             &format!("{}.1.short", uuid::Uuid::nil()),
         ] {
             assert!(RefreshToken::parse(raw).is_none(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_refresh_token_in_any_but_its_canonical_spelling_is_refused() {
+        let id = uuid::Uuid::now_v7();
+        let secret = super::random_secret();
+        assert!(RefreshToken::parse(&RefreshToken::format(id, 2, &secret)).is_some());
+        let upper = id.to_string().to_uppercase();
+        let braced = format!("{{{id}}}");
+        let simple = id.simple().to_string();
+        for (session, generation, secret) in [
+            (upper.as_str(), "2", secret.as_str()),
+            (braced.as_str(), "2", secret.as_str()),
+            (simple.as_str(), "2", secret.as_str()),
+            (&id.to_string(), "+2", secret.as_str()),
+            (&id.to_string(), "0002", secret.as_str()),
+            (&id.to_string(), "0", secret.as_str()),
+            (&id.to_string(), "2", &format!("{secret}=")),
+            (&id.to_string(), "2", &format!(" {}", &secret[1..])),
+        ] {
+            let raw = format!("{session}.{generation}.{secret}");
+            assert!(RefreshToken::parse(&raw).is_none(), "{raw}");
+            assert!(RefreshToken::parse(&format!(" {raw}")).is_none(), "{raw}");
         }
     }
 }

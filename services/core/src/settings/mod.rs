@@ -139,6 +139,12 @@ impl SettingsStore {
         changes: &Value,
         actor: Uuid,
     ) -> CoreResult<v1::Settings> {
+        // Values are stored as jsonb, which refuses NUL; no knob wants
+        // control characters anyway.
+        let hidden = halo_proto::text::control_characters_in("", changes);
+        if !hidden.is_empty() {
+            return Err(CoreError::Invalid(hidden));
+        }
         let Some(changes) = changes.as_object().filter(|c| !c.is_empty()) else {
             return Err(CoreError::invalid(
                 "settings",

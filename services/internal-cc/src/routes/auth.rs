@@ -76,10 +76,12 @@ pub async fn login(
 /// from an origin in `CC_ALLOWED_ORIGINS`.
 #[utoipa::path(post, path = "/internal/auth/refresh", tag = "auth",
     responses((status = 200, body = CcTokens), (status = 401, body = ErrorBody),
-        (status = 403, description = "`origin_not_allowed` or `account_disabled`", body = ErrorBody)))]
+        (status = 403, description = "`origin_not_allowed` or `account_disabled`", body = ErrorBody),
+        (status = 429, description = "`refresh_rate_limited`, with `Retry-After`", body = ErrorBody)))]
 pub async fn refresh(
     State(core): State<CoreClient>,
     Extension(origins): Extension<AllowedOrigins>,
+    ip: ClientIp,
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
@@ -93,7 +95,7 @@ pub async fn refresh(
         )
         .into_response();
     };
-    match session::refresh(&core, token).await {
+    match session::refresh(&core, token, ip.to_string()).await {
         Ok(issued) => issue(jar, issued).into_response(),
         // A dead session's cookie is useless; clear it so the SPA shows login.
         Err(err)

@@ -2,6 +2,7 @@
 
 use halo_auth::UserType;
 use halo_proto::ApiError;
+use halo_proto::text::{TextRule, clean_text};
 use halo_proto::v1;
 use halo_web::{CoreClient, internal_error};
 use serde::Serialize;
@@ -76,13 +77,18 @@ pub async fn login(
     password: String,
     client_ip: String,
 ) -> Result<Issued, ApiError> {
+    let email = clean_text("email", &email, TextRule::Line)?;
     core.cc_login(email, password, client_ip).await?.try_into()
 }
 
 /// CC sessions only: the core refuses an app session's token before
 /// rotating it.
-pub async fn refresh(core: &CoreClient, refresh_token: String) -> Result<Issued, ApiError> {
-    core.refresh(refresh_token, &[UserType::CcUser])
+pub async fn refresh(
+    core: &CoreClient,
+    refresh_token: String,
+    client_ip: String,
+) -> Result<Issued, ApiError> {
+    core.refresh(refresh_token, &[UserType::CcUser], client_ip)
         .await?
         .try_into()
 }

@@ -93,6 +93,10 @@ pub async fn update(
     expected_version: String,
     changes: Value,
 ) -> Result<SettingsView, ApiError> {
+    let hidden = halo_proto::text::control_characters_in("", &changes);
+    if !hidden.is_empty() {
+        return Err(ApiError::invalid_fields(hidden));
+    }
     Ok(core
         .update_settings(admin, expected_version, changes.to_string())
         .await?

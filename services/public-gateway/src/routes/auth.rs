@@ -45,11 +45,17 @@ pub struct RefreshBody {
 
 /// Signs in a new anonymous customer.
 #[utoipa::path(post, path = "/api/shared/auth/anonymous", tag = "auth",
-    responses((status = 201, body = TokenResponse), (status = 503, body = ErrorBody)))]
+    responses((status = 201, body = TokenResponse),
+        (status = 429, description = "`sign_in_rate_limited` (per IP), with `Retry-After`", body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn anonymous(
     State(core): State<CoreClient>,
+    ip: ClientIp,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
-    Ok((StatusCode::CREATED, Json(service::anonymous(&core).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::anonymous(&core, ip.to_string()).await?),
+    ))
 }
 
 /// Sends a six-digit code to a customer's phone.
@@ -86,10 +92,12 @@ pub async fn mitra_otp_request(
 /// id); if the phone already has an account, that account is signed in.
 #[utoipa::path(post, path = "/api/client/auth/otp/verify", tag = "auth", request_body = VerifyBody,
     responses((status = 200, body = TokenResponse),
-        (status = 400, description = "`otp_invalid_code`, `otp_expired`, `otp_used`, `otp_attempts_exceeded`, `otp_not_requested`", body = ErrorBody)),
+        (status = 400, description = "`otp_invalid_code`, `otp_expired`, `otp_used`, `otp_attempts_exceeded`", body = ErrorBody),
+        (status = 429, description = "`otp_verify_rate_limited`, with `Retry-After`", body = ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn client_otp_verify(
     State(core): State<CoreClient>,
+    ip: ClientIp,
     caller: Option<Auth>,
     Json(body): Json<VerifyBody>,
 ) -> Result<Json<TokenResponse>, ApiError> {
@@ -100,6 +108,7 @@ pub async fn client_otp_verify(
             body.code,
             OtpAudience::Customer,
             caller.as_ref(),
+            ip.to_string(),
         )
         .await?,
     ))
@@ -107,13 +116,23 @@ pub async fn client_otp_verify(
 
 /// Verifies a code and signs the mitra in.
 #[utoipa::path(post, path = "/api/mitra/auth/otp/verify", tag = "auth", request_body = VerifyBody,
-    responses((status = 200, body = TokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = TokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, description = "`otp_verify_rate_limited`, with `Retry-After`", body = ErrorBody)))]
 pub async fn mitra_otp_verify(
     State(core): State<CoreClient>,
+    ip: ClientIp,
     Json(body): Json<VerifyBody>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     Ok(Json(
-        service::verify_otp(&core, body.phone, body.code, OtpAudience::Mitra, None).await?,
+        service::verify_otp(
+            &core,
+            body.phone,
+            body.code,
+            OtpAudience::Mitra,
+            None,
+            ip.to_string(),
+        )
+        .await?,
     ))
 }
 
@@ -165,12 +184,16 @@ pub async fn apple(
 /// except a retry of the previous one within a few seconds.
 #[utoipa::path(post, path = "/api/shared/auth/refresh", tag = "auth", request_body = RefreshBody,
     responses((status = 200, body = TokenResponse),
-        (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused`, `session_revoked`, `session_expired`", body = ErrorBody)))]
+        (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused`, `session_revoked`, `session_expired`", body = ErrorBody),
+        (status = 429, description = "`refresh_rate_limited` (per session or IP), with `Retry-After`", body = ErrorBody)))]
 pub async fn refresh(
     State(core): State<CoreClient>,
+    ip: ClientIp,
     Json(body): Json<RefreshBody>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    Ok(Json(service::refresh(&core, body.refresh_token).await?))
+    Ok(Json(
+        service::refresh(&core, body.refresh_token, ip.to_string()).await?,
+    ))
 }
 
 /// Signs the session out: its refresh token stops working at once; access

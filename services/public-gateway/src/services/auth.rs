@@ -64,8 +64,8 @@ pub struct OtpSent {
     pub resend_after: i64,
 }
 
-pub async fn anonymous(core: &CoreClient) -> Result<TokenResponse, ApiError> {
-    core.sign_in_anonymous().await?.try_into()
+pub async fn anonymous(core: &CoreClient, client_ip: String) -> Result<TokenResponse, ApiError> {
+    core.sign_in_anonymous(client_ip).await?.try_into()
 }
 
 pub async fn request_otp(
@@ -94,12 +94,13 @@ pub async fn verify_otp(
     code: String,
     audience: v1::OtpAudience,
     caller: Option<&Auth>,
+    client_ip: String,
 ) -> Result<TokenResponse, ApiError> {
     let caller = match audience {
         v1::OtpAudience::Customer => upgrade_source(caller),
         _ => None,
     };
-    core.verify_otp(phone, code, audience, caller)
+    core.verify_otp(phone, code, audience, caller, client_ip)
         .await?
         .try_into()
 }
@@ -118,8 +119,16 @@ pub async fn provider_sign_in(
 
 /// Mobile sessions only: the core refuses a CC session's token before
 /// rotating it.
-pub async fn refresh(core: &CoreClient, refresh_token: String) -> Result<TokenResponse, ApiError> {
-    core.refresh(refresh_token, &[UserType::Customer, UserType::Mitra])
-        .await?
-        .try_into()
+pub async fn refresh(
+    core: &CoreClient,
+    refresh_token: String,
+    client_ip: String,
+) -> Result<TokenResponse, ApiError> {
+    core.refresh(
+        refresh_token,
+        &[UserType::Customer, UserType::Mitra],
+        client_ip,
+    )
+    .await?
+    .try_into()
 }

@@ -3,6 +3,7 @@
 
 use halo_auth::Auth;
 use halo_proto::ApiError;
+use halo_proto::text::{TextRule, clean_text};
 use halo_proto::v1;
 use halo_web::{CoreClient, db_error, internal_error};
 use serde::Serialize;
@@ -81,6 +82,7 @@ pub async fn set_display_name(
     auth: &Auth,
     display_name: String,
 ) -> Result<Profile, ApiError> {
+    let display_name = clean_text("display_name", &display_name, TextRule::DisplayName)?;
     core.update_profile(auth, display_name).await?.try_into()
 }
 

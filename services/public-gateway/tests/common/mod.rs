@@ -82,6 +82,11 @@ impl TestApp {
         Answer::read(request).await
     }
 
+    /// Sends a request the test built itself (e.g. with `X-Forwarded-For`).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        Answer::read(request).await
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Answer {
         self.call(reqwest::Method::POST, path, None, Some(body))
             .await
