@@ -12,9 +12,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use halo_auth::{AccessTokens, UserType, require_user_type};
-use halo_web::BearerScheme;
+use halo_web::{BearerScheme, ErrorResponses};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use utoipa::OpenApi;
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -50,10 +50,13 @@ fn operator_routes(tokens: &AccessTokens) -> OpenApiRouter<AppState> {
 }
 
 fn build(tokens: &AccessTokens) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(public_routes())
         .merge(operator_routes(tokens))
-        .split_for_parts()
+        .split_for_parts();
+    // After the merge: the rule needs every route's operation.
+    ErrorResponses.modify(&mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document, generated from the route annotations.

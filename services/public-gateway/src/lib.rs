@@ -9,8 +9,8 @@ pub mod state;
 
 use axum::Router;
 use halo_auth::{AccessTokens, UserType, require_user_type};
-use halo_web::BearerScheme;
-use utoipa::OpenApi;
+use halo_web::{BearerScheme, ErrorResponses};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -69,12 +69,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi
         // Only the document is wanted; the layer is never run.
         AccessTokens::new(&"x".repeat(32).into(), std::time::Duration::from_secs(1))
     });
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(public_routes())
         .merge(shared_routes())
         .merge(customer_routes(&tokens))
         .merge(mitra_routes(&tokens))
-        .split_for_parts()
+        .split_for_parts();
+    // After the merge: the rule needs every route's operation.
+    ErrorResponses.modify(&mut doc);
+    (router, doc)
 }
 
 /// The whole app: routes, `/openapi.json`, the shared edge layers.

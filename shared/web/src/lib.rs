@@ -16,5 +16,5 @@ pub use core_client::{CoreChannel, core_channel};
 pub use errors::{ErrorBody, internal_error};
 pub use health::{Readiness, health_routes};
 pub use json::Json;
-pub use openapi::{BearerScheme, serve_openapi};
+pub use openapi::{BearerScheme, ErrorResponses, serve_openapi};
 pub use serve::{HttpLimits, apply_edge_layers, serve};
