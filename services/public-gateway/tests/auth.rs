@@ -193,6 +193,44 @@ async fn a_bad_phone_is_a_400_naming_the_phone_field() {
 }
 
 #[tokio::test]
+async fn a_landline_or_an_unknown_field_is_refused_as_the_document_says() {
+    let app = spawn_app().await;
+    // A valid Jakarta landline: the core would take it, but codes go by SMS
+    // and the document promises mobile numbers only.
+    let landline = app
+        .post(
+            "/api/client/auth/otp/request",
+            json!({"phone": "0218350123"}),
+        )
+        .await;
+    assert_eq!(landline.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        landline.body["error"]["details"][0]["code"],
+        "invalid_phone"
+    );
+    let extra = app
+        .post(
+            "/api/client/auth/otp/request",
+            json!({"phone": "081234567009", "email": "a@b.id"}),
+        )
+        .await;
+    assert_eq!(extra.status, StatusCode::BAD_REQUEST);
+    assert_eq!(extra.body["error"]["code"], "invalid_body");
+}
+
+#[tokio::test]
+async fn the_documented_phone_pattern_is_the_one_the_gateway_enforces() {
+    let doc = serde_json::to_value(public_gateway::openapi()).unwrap();
+    for schema in ["PhoneBody", "VerifyBody"] {
+        assert_eq!(
+            doc["components"]["schemas"][schema]["properties"]["phone"]["pattern"],
+            public_gateway::routes::auth::PHONE_PATTERN,
+            "{schema}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn every_indonesian_spelling_of_a_phone_signs_in_the_same_customer() {
     let app = spawn_app().await;
     let first = app.otp_sign_in("client", "081234567001", None).await;
