@@ -126,8 +126,11 @@ admin_token=$(post_json "$cc/internal/auth/login" \
 psql "$DATABASE_URL" -q -c "INSERT INTO users (id, user_type, phone, display_name)
   VALUES (gen_random_uuid(), 'mitra', '+6281299990001', 'Mitra')" >/dev/null
 post_json "$gateway/api/mitra/auth/otp/request" '{"phone": "081299990001"}' >/dev/null
-sleep 0.2
-code=$(grep -o 'phone=+6281299990001 code=[0-9]*' "$work/core.log" | tail -n1 | cut -d= -f3)
+code=
+for _ in $(seq 1 50); do
+  code=$(grep -o 'phone=+6281299990001 code=[0-9]*' "$work/core.log" | tail -n1 | cut -d= -f3)
+  [ -n "$code" ] && break; sleep 0.1
+done
 mitra_token=$(post_json "$gateway/api/mitra/auth/otp/verify" \
   "{\"phone\": \"081299990001\", \"code\": \"$code\"}" | token_of)
 
@@ -146,7 +149,7 @@ run_schemathesis() {
     --checks all --phases examples,coverage,fuzzing \
     --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
     --generation-database none --no-color \
-    --report junit --report-dir "$work/report-$name" || status=1
+    --report junit --report-dir ".local/contract-report/$name" || status=1
 }
 run_schemathesis public-gateway "$gateway" "$customer_token"
 run_schemathesis public-gateway-mitra "$gateway" "$mitra_token" --include-path-regex '^/api/mitra/me$'
@@ -156,7 +159,7 @@ if [ "$status" != 0 ]; then
   for log_file in "$work"/*.log; do
     log "--- $(basename "$log_file") (warnings and errors)"; grep -iE 'warn|error' "$log_file" | tail -n 40 >&2 || true
   done
-  log "contract check failed"
+  log "contract check failed (JUnit reports in .local/contract-report/)"
   exit 1
 fi
 log "contract check passed"
