@@ -219,7 +219,7 @@ async fn a_landline_or_an_unknown_field_is_refused_as_the_document_says() {
 }
 
 #[tokio::test]
-async fn the_documented_phone_pattern_is_the_one_the_gateway_enforces() {
+async fn the_documented_phone_and_display_name_patterns_are_the_ones_the_gateway_enforces() {
     let doc = serde_json::to_value(public_gateway::openapi()).unwrap();
     for schema in ["PhoneBody", "VerifyBody"] {
         assert_eq!(
@@ -228,6 +228,10 @@ async fn the_documented_phone_pattern_is_the_one_the_gateway_enforces() {
             "{schema}"
         );
     }
+    assert_eq!(
+        doc["components"]["schemas"]["ProfilePatch"]["properties"]["display_name"]["pattern"],
+        public_gateway::routes::me::DISPLAY_NAME_PATTERN
+    );
 }
 
 #[tokio::test]
@@ -492,6 +496,20 @@ async fn a_customer_can_change_their_display_name_and_bad_names_are_field_errors
         .await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
     assert_eq!(empty.body["error"]["details"][0]["field"], "display_name");
+    // Postgres text cannot hold NUL: this was a 500 before the edge checked.
+    let nul = app
+        .call(
+            Method::PATCH,
+            "/api/client/me",
+            Some(&access),
+            Some(json!({"display_name": "Sa\u{0}ri"})),
+        )
+        .await;
+    assert_eq!(nul.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        nul.body["error"]["details"][0]["code"],
+        "invalid_display_name"
+    );
 }
 
 #[tokio::test]

@@ -1,25 +1,51 @@
 //! `/api/client/me` and `/api/mitra/me`: the caller's own profile.
 
+use std::sync::LazyLock;
+
 use axum::extract::State;
 use halo_auth::Auth;
 use halo_proto::ApiError;
 use halo_web::{CoreChannel, Json};
+use regex::Regex;
 use serde::Deserialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 
 use crate::services::profile::{self, Profile};
 
+/// A display name: 1 to 60 characters once the surrounding whitespace the
+/// core trims is gone, and no control characters anywhere (Postgres text
+/// cannot hold NUL; the others break the apps' layouts). The document
+/// carries the same pattern (a test keeps them equal).
+pub const DISPLAY_NAME_PATTERN: &str = r"^[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\x9f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]{0,58}[^\x00-\x20\x7f-\x9f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+
+static DISPLAY_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(DISPLAY_NAME_PATTERN).expect("DISPLAY_NAME_PATTERN compiles"));
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
-    /// 1 to 60 characters once leading and trailing whitespace (Unicode
-    /// `White_Space`, which the core trims) is removed.
+    /// 1 to 60 characters, not counting leading and trailing spaces; no
+    /// control characters.
     #[schema(
         example = "Sari",
-        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([\s\S]{0,58}[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+        pattern = r"^[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\x9f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]{0,58}[^\x00-\x20\x7f-\x9f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub display_name: String,
+}
+
+impl ProfilePatch {
+    /// Refuses what the document refuses, before any call to the core.
+    fn checked(self) -> Result<String, ApiError> {
+        if DISPLAY_NAME.is_match(&self.display_name) {
+            return Ok(self.display_name);
+        }
+        Err(ApiError::invalid_field(
+            "display_name",
+            "invalid_display_name",
+            "a display name is 1 to 60 characters, without control characters",
+        ))
+    }
 }
 
 /// The signed-in customer's profile.
@@ -38,7 +64,7 @@ pub async fn client_me_patch(
     Json(patch): Json<ProfilePatch>,
 ) -> Result<Json<Profile>, ApiError> {
     Ok(Json(
-        profile::set_display_name(&core, auth, patch.display_name).await?,
+        profile::set_display_name(&core, auth, patch.checked()?).await?,
     ))
 }
 
@@ -58,6 +84,6 @@ pub async fn mitra_me_patch(
     Json(patch): Json<ProfilePatch>,
 ) -> Result<Json<Profile>, ApiError> {
     Ok(Json(
-        profile::set_display_name(&core, auth, patch.display_name).await?,
+        profile::set_display_name(&core, auth, patch.checked()?).await?,
     ))
 }
