@@ -301,3 +301,20 @@ async fn the_openapi_document_covers_every_internal_route_and_no_mobile_one() {
     }
     assert!(paths.keys().all(|p| !p.starts_with("/api")));
 }
+
+#[tokio::test]
+async fn a_nul_in_the_email_or_password_is_a_wrong_credential_not_a_500() {
+    let cc = spawn_cc().await;
+    for (email, password) in [
+        ("ad\u{0}min@halobestie.id", "pw"),
+        ("admin@halobestie.id", "p\u{0}w"),
+    ] {
+        let answer = cc.login(email, password).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNAUTHORIZED,
+            "{email:?} {password:?}"
+        );
+        assert_eq!(answer.body["error"]["code"], "invalid_credentials");
+    }
+}

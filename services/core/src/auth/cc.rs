@@ -37,7 +37,9 @@ impl CcPasswords {
     #[tracing::instrument(skip_all, err(Display))]
     pub async fn check(&self, email: &str, password: &str, client_ip: &str) -> CoreResult<Uuid> {
         let email = email.trim().to_lowercase();
-        if email.is_empty() || password.is_empty() {
+        // No account has a NUL in its email (Postgres text cannot hold one),
+        // and the queries below would fail on it with a 500.
+        if email.is_empty() || password.is_empty() || email.contains('\0') {
             return Err(CoreError::InvalidCredentials);
         }
         self.throttle(&email, client_ip).await?;
