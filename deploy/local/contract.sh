@@ -50,8 +50,10 @@ ensure_tools() {
     apt_install python3 python3-venv python3-pip
   fi
   [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
-  if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" \
-    || ! "$venv/bin/pip" show openapi-spec-validator 2>/dev/null | grep -q "^Version: $SPEC_VALIDATOR_VERSION$"; then
+  # Read once: `grep -q` on a live pipe would SIGPIPE pip under pipefail.
+  local installed; installed=$("$venv/bin/pip" freeze 2>/dev/null || true)
+  if ! grep -qx "schemathesis==$SCHEMATHESIS_VERSION" <<<"$installed" \
+    || ! grep -qx "openapi-spec-validator==$SPEC_VALIDATOR_VERSION" <<<"$installed"; then
     log "installing schemathesis $SCHEMATHESIS_VERSION and openapi-spec-validator $SPEC_VALIDATOR_VERSION"
     "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" \
       "openapi-spec-validator==$SPEC_VALIDATOR_VERSION"
