@@ -77,10 +77,15 @@ fn add_rule_responses(operation: &mut Operation, is_post: bool) {
             "`payload_too_large`: the body exceeds the edge's limit.",
         ));
     }
-    if any_auth {
+    if auth_required {
         rules.push((
             StatusCode::UNAUTHORIZED,
             "`missing_token`, `invalid_token` or `token_expired`.",
+        ));
+    } else if any_auth {
+        rules.push((
+            StatusCode::UNAUTHORIZED,
+            "`invalid_token` or `token_expired`: a token is optional, but one sent is checked.",
         ));
     }
     if auth_required {
@@ -122,7 +127,8 @@ fn add_rule_responses(operation: &mut Operation, is_post: bool) {
                 if let RefOr::T(response) = entry.get_mut()
                     && !response.description.is_empty()
                 {
-                    response.description = format!("{} Also: {description}", response.description);
+                    let own = response.description.trim_end_matches('.');
+                    response.description = format!("{own}. Also: {description}");
                 }
             }
         }
