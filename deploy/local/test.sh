@@ -22,3 +22,4 @@ log "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 log "cargo test"
 cargo test --workspace --locked
+deploy/local/contract.sh  # both OpenAPI documents validate; schemathesis against both edges

@@ -307,3 +307,14 @@ async fn the_openapi_document_covers_every_internal_route_and_no_mobile_one() {
     }
     assert!(paths.keys().all(|p| !p.starts_with("/api")));
 }
+
+#[tokio::test]
+async fn a_nul_in_the_email_is_a_field_error_and_in_the_password_a_wrong_credential() {
+    let cc = spawn_cc().await;
+    let answer = cc.login("ad\u{0}min@halobestie.id", "pw").await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{:?}", answer.body);
+    assert_eq!(answer.body["error"]["details"][0]["field"], "email");
+    let answer = cc.login("admin@halobestie.id", "p\u{0}w").await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{:?}", answer.body);
+    assert_eq!(answer.body["error"]["code"], "invalid_credentials");
+}

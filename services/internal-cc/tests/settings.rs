@@ -156,3 +156,34 @@ async fn a_change_without_if_match_is_refused() {
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.error_code(), "if_match_required");
 }
+
+#[tokio::test]
+async fn a_history_limit_outside_the_documented_range_is_a_400_naming_limit() {
+    let cc = spawn_cc().await;
+    cc.add_operator("ops@halobestie.id", "operator").await;
+    let access = cc.access_token("ops@halobestie.id").await;
+    for limit in ["0", "201"] {
+        let answer = cc
+            .send(
+                cc.http
+                    .get(cc.url(&format!("/internal/settings/history?limit={limit}")))
+                    .bearer_auth(&access),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "limit={limit}");
+        assert_eq!(answer.body["error"]["details"][0]["field"], "limit");
+    }
+}
+
+#[tokio::test]
+async fn a_setting_value_is_documented_as_any_json_as_the_page_sends_integers_and_lists() {
+    let doc = serde_json::to_value(internal_cc::openapi()).unwrap();
+    let value = &doc["components"]["schemas"]["SettingView"]["properties"]["value"];
+    assert!(value.get("type").is_none(), "{value}");
+    let cc = spawn_cc().await;
+    cc.add_operator("ops@halobestie.id", "operator").await;
+    let access = cc.access_token("ops@halobestie.id").await;
+    let settings = cc.settings(&access).await;
+    assert!(setting_value(&settings, "max_customers_per_mitra").is_i64());
+    assert!(setting_value(&settings, "pricing_tiers").is_array());
+}

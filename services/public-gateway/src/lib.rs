@@ -57,7 +57,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().assemble(None).1
 }
 
-/// The whole app, for a test or for [`run`].
+/// The whole app, for `halo_web::edge_main` or a test.
 pub fn router(state: EdgeState, config: &GatewayConfig) -> Router {
     routes().into_app(state, config.edge.limits)
 }

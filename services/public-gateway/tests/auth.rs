@@ -193,6 +193,48 @@ async fn a_bad_phone_is_a_400_naming_the_phone_field() {
 }
 
 #[tokio::test]
+async fn a_landline_or_an_unknown_field_is_refused_as_the_document_says() {
+    let app = spawn_app().await;
+    // A valid Jakarta landline: the core would take it, but codes go by SMS
+    // and the document promises mobile numbers only.
+    let landline = app
+        .post(
+            "/api/client/auth/otp/request",
+            json!({"phone": "0218350123"}),
+        )
+        .await;
+    assert_eq!(landline.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        landline.body["error"]["details"][0]["code"],
+        "invalid_phone"
+    );
+    let extra = app
+        .post(
+            "/api/client/auth/otp/request",
+            json!({"phone": "081234567009", "email": "a@b.id"}),
+        )
+        .await;
+    assert_eq!(extra.status, StatusCode::BAD_REQUEST);
+    assert_eq!(extra.body["error"]["code"], "invalid_body");
+}
+
+#[tokio::test]
+async fn the_documented_phone_and_display_name_patterns_are_the_ones_the_gateway_enforces() {
+    let doc = serde_json::to_value(public_gateway::openapi()).unwrap();
+    for schema in ["PhoneBody", "VerifyBody"] {
+        assert_eq!(
+            doc["components"]["schemas"][schema]["properties"]["phone"]["pattern"],
+            public_gateway::routes::auth::PHONE_PATTERN,
+            "{schema}"
+        );
+    }
+    assert_eq!(
+        doc["components"]["schemas"]["ProfilePatch"]["properties"]["display_name"]["pattern"],
+        public_gateway::routes::me::DISPLAY_NAME_PATTERN
+    );
+}
+
+#[tokio::test]
 async fn every_indonesian_spelling_of_a_phone_signs_in_the_same_customer() {
     let app = spawn_app().await;
     let first = app.otp_sign_in("client", "081234567001", None).await;
@@ -454,6 +496,20 @@ async fn a_customer_can_change_their_display_name_and_bad_names_are_field_errors
         .await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
     assert_eq!(empty.body["error"]["details"][0]["field"], "display_name");
+    // Postgres text cannot hold NUL: this was a 500 before the edge checked.
+    let nul = app
+        .call(
+            Method::PATCH,
+            "/api/client/me",
+            Some(&access),
+            Some(json!({"display_name": "Sa\u{0}ri"})),
+        )
+        .await;
+    assert_eq!(nul.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        nul.body["error"]["details"][0]["code"],
+        "invalid_characters"
+    );
 }
 
 #[tokio::test]

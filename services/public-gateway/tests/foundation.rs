@@ -215,6 +215,53 @@ async fn the_openapi_document_covers_every_public_route_and_no_internal_one() {
 }
 
 #[tokio::test]
+async fn every_documented_operation_lists_the_errors_the_shared_layers_can_send() {
+    let doc = serde_json::to_value(public_gateway::openapi()).unwrap();
+    let statuses = |path: &str, method: &str| -> Vec<String> {
+        doc["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path} is documented"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let patch_me = statuses("/api/client/me", "patch");
+    for status in [
+        "200", "400", "401", "403", "408", "413", "500", "503", "504",
+    ] {
+        assert!(
+            patch_me.contains(&status.to_owned()),
+            "PATCH /api/client/me lacks {status}"
+        );
+    }
+    let anonymous = statuses("/api/shared/auth/anonymous", "post");
+    assert!(
+        anonymous.contains(&"429".to_owned()),
+        "sign-ins may be rate limited"
+    );
+    assert!(
+        !anonymous.contains(&"400".to_owned()),
+        "it takes no body to refuse"
+    );
+    assert!(
+        doc["paths"]["/api/shared/auth/anonymous"]["post"]["responses"]["429"]["headers"]
+            ["Retry-After"]
+            .is_object()
+    );
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let description = response["description"].as_str().unwrap_or_default();
+                assert!(
+                    !description.is_empty(),
+                    "{method} {path} {status} has no description"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn shutdown_lets_an_in_flight_request_finish_and_then_refuses_new_ones() {
     let db = TestDb::new().await;
     let core_url = format!("http://{}", halo_testkit::silent_server().await);

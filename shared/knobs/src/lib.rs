@@ -10,6 +10,7 @@ use halo_proto::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 /// Deploy-fixed (env) values the apps must honour and the knobs' validation
 /// depends on (the seed's config-source convention: env, not DB).
@@ -135,7 +136,8 @@ pub fn knob(key: &str) -> Option<&'static Knob> {
 const MAX_PRICE_IDR: i64 = 100_000_000;
 const MAX_TIERS: usize = 10;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a customer can buy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PricingTier {
     pub id: String,
@@ -144,7 +146,8 @@ pub struct PricingTier {
     pub price_idr: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Where customers reach support; a channel not set is absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SupportHandles {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,6 +176,23 @@ pub struct Knobs {
     pub refresh_max_per_ip_per_hour: i64,
 }
 
+/// The body of `GET /api/shared/config`: prices, support handles and the
+/// timings the apps must honour. One type for the document and the answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppConfig<'a> {
+    pub pricing_tiers: &'a [PricingTier],
+    pub support_handles: &'a SupportHandles,
+    /// Seconds between a mitra app's heartbeats (env, fixed per deploy).
+    #[schema(example = 30)]
+    pub mitra_heartbeat_cadence_seconds: i64,
+    #[schema(example = 60)]
+    pub mitra_accept_timeout_seconds: i64,
+    #[schema(example = 60)]
+    pub extension_timeout_seconds: i64,
+    #[schema(example = 60)]
+    pub otp_resend_cooldown_seconds: i64,
+}
+
 /// The apps' config document (`GET /api/shared/config`) and its ETag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicConfig {
@@ -186,15 +206,15 @@ impl Knobs {
     /// What the apps may read before sign-in: tiers, support handles, and
     /// the values they must honour.
     pub fn public_config(&self, env: &EnvKnobs) -> PublicConfig {
-        let json = json!({
-            "pricing_tiers": self.pricing_tiers,
-            "support_handles": self.support_handles,
-            "mitra_heartbeat_cadence_seconds": env.mitra_heartbeat_cadence_seconds,
-            "mitra_accept_timeout_seconds": self.mitra_accept_timeout_seconds,
-            "extension_timeout_seconds": self.extension_timeout_seconds,
-            "otp_resend_cooldown_seconds": self.otp_resend_cooldown_seconds,
+        let json = serde_json::to_string(&AppConfig {
+            pricing_tiers: &self.pricing_tiers,
+            support_handles: &self.support_handles,
+            mitra_heartbeat_cadence_seconds: env.mitra_heartbeat_cadence_seconds,
+            mitra_accept_timeout_seconds: self.mitra_accept_timeout_seconds,
+            extension_timeout_seconds: self.extension_timeout_seconds,
+            otp_resend_cooldown_seconds: self.otp_resend_cooldown_seconds,
         })
-        .to_string();
+        .expect("the app config serialises");
         let digest = Sha256::digest(json.as_bytes());
         PublicConfig {
             etag: format!(

@@ -12,9 +12,10 @@ use halo_env::{Env, EnvError};
 use halo_events::{Bus, channels};
 use secrecy::SecretString;
 use sqlx::PgPool;
+use utoipa::Modify;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{CoreClient, CoreClientConfig, HttpLimits, KnobCache};
+use crate::{CoreClient, CoreClientConfig, ErrorResponses, HttpLimits, KnobCache};
 
 /// What differs between the two edges' env defaults.
 pub struct EdgeDefaults {
@@ -161,7 +162,10 @@ impl EdgeRoutes {
         for (user_type, routes) in self.guarded {
             router = router.merge(routes.route_layer(require_user_type(tokens.clone(), user_type)));
         }
-        router.split_for_parts()
+        let (router, mut doc) = router.split_for_parts();
+        // After the merge: the rule needs every route's operation.
+        ErrorResponses.modify(&mut doc);
+        (router, doc)
     }
 
     /// The whole app: routes, `/openapi.json`, the shared edge layers.

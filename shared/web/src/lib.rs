@@ -21,5 +21,5 @@ pub use errors::{ErrorBody, db_error, internal_error};
 pub use health::health_routes;
 pub use json::Json;
 pub use knobs::{KnobCache, KnobSnapshot};
-pub use openapi::{BearerScheme, serve_openapi};
+pub use openapi::{BearerScheme, ErrorResponses, serve_openapi};
 pub use serve::{HttpLimits, apply_edge_layers, serve};

@@ -22,8 +22,10 @@ pub const REFRESH_COOKIE: &str = "halo_cc_refresh";
 const COOKIE_PATH: &str = "/internal/auth";
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginBody {
-    #[schema(example = "admin@halobestie.id")]
+    /// No control characters (a 400 `validation_failed` otherwise).
+    #[schema(example = "admin@halobestie.id", pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub email: String,
     pub password: String,
 }
@@ -58,7 +60,8 @@ fn check_origin(headers: &HeaderMap, allowed: &AllowedOrigins) -> Result<(), Api
 /// Email + password sign-in. The access token is in the body; the refresh
 /// token only in the cookie.
 #[utoipa::path(post, path = "/internal/auth/login", tag = "auth", request_body = LoginBody,
-    responses((status = 200, body = CcTokens, description = "sets the `halo_cc_refresh` cookie"),
+    responses((status = 200, body = CcTokens, description = "signed in; sets the `halo_cc_refresh` cookie",
+            headers(("Set-Cookie" = String, description = "`halo_cc_refresh`, HttpOnly, Secure, SameSite=Strict"))),
         (status = 401, description = "`invalid_credentials`", body = ErrorBody),
         (status = 403, description = "`account_disabled`", body = ErrorBody),
         (status = 429, description = "`login_throttled`, with `Retry-After`", body = ErrorBody)))]
@@ -75,7 +78,9 @@ pub async fn login(
 /// Rotates the cookie's refresh token and returns a new access token. Only
 /// from an origin in `CC_ALLOWED_ORIGINS`.
 #[utoipa::path(post, path = "/internal/auth/refresh", tag = "auth",
-    responses((status = 200, body = CcTokens), (status = 401, body = ErrorBody),
+    responses((status = 200, body = CcTokens, description = "a new access token; the cookie is rotated",
+            headers(("Set-Cookie" = String, description = "the rotated `halo_cc_refresh`"))),
+        (status = 401, description = "`missing_refresh_cookie`, `invalid_refresh_token`, `refresh_token_reused`, `session_revoked` or `session_expired`", body = ErrorBody),
         (status = 403, description = "`origin_not_allowed` or `account_disabled`", body = ErrorBody),
         (status = 429, description = "`refresh_rate_limited`, with `Retry-After`", body = ErrorBody)))]
 pub async fn refresh(
@@ -110,7 +115,7 @@ pub async fn refresh(
 
 /// Signs the session out and clears the cookie.
 #[utoipa::path(post, path = "/internal/auth/logout", tag = "auth", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "signed out; the cookie is cleared")))]
 pub async fn logout(
     State(core): State<CoreClient>,
     auth: Auth,
@@ -125,7 +130,8 @@ pub async fn logout(
 
 /// Who is signed in.
 #[utoipa::path(get, path = "/internal/auth/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = OperatorProfile), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "the signed-in operator", body = OperatorProfile),
+        (status = 403, description = "`account_disabled`", body = ErrorBody)))]
 pub async fn me(operator: Operator) -> Json<OperatorProfile> {
     Json(operator.profile)
 }

@@ -6,7 +6,8 @@ use axum::response::{IntoResponse, Response};
 use halo_proto::ApiError;
 use halo_web::{CoreClient, ErrorBody, Json};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::roles::{Admin, Operator};
@@ -23,7 +24,9 @@ fn with_etag(view: SettingsView) -> Response {
 
 /// Every setting with its value, bounds and the env values it depends on.
 #[utoipa::path(get, path = "/internal/settings", tag = "settings", security(("bearer" = [])),
-    responses((status = 200, body = SettingsView, description = "with an `ETag`"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = SettingsView, description = "every setting",
+            headers(("ETag" = String, description = "the settings' version; send it as `If-Match` to change them"))),
+        (status = 403, description = "`account_disabled`", body = ErrorBody)))]
 pub async fn get_settings(
     State(core): State<CoreClient>,
     operator: Operator,
@@ -36,10 +39,11 @@ pub async fn get_settings(
 /// `version_conflict` and nothing is written.
 #[utoipa::path(patch, path = "/internal/settings", tag = "settings", security(("bearer" = [])),
     params(("If-Match" = String, Header, description = "the ETag from GET /internal/settings")),
-    request_body(content = Object, description = "the settings to change, e.g. `{\"max_customers_per_mitra\": 4}`"),
-    responses((status = 200, body = SettingsView),
-        (status = 400, description = "`validation_failed` with field `details`, or `if_match_required`", body = ErrorBody),
-        (status = 403, description = "`admin_only`", body = ErrorBody),
+    request_body(content = SettingsChange, description = "the settings to change, e.g. `{\"max_customers_per_mitra\": 4}`"),
+    responses((status = 200, body = SettingsView, description = "the settings after the change",
+            headers(("ETag" = String, description = "the new version"))),
+        (status = 400, description = "`validation_failed` (`details` names each key: `unknown_setting`, `out_of_range`, `empty_change`, ...) or `if_match_required`", body = ErrorBody),
+        (status = 403, description = "`admin_only` or `account_disabled`", body = ErrorBody),
         (status = 409, description = "`version_conflict`", body = ErrorBody)))]
 pub async fn patch_settings(
     State(core): State<CoreClient>,
@@ -62,9 +66,30 @@ pub async fn patch_settings(
     ))
 }
 
+/// A partial update: setting keys (as listed by `GET /internal/settings`)
+/// to their new values. Which values are allowed depends on each key's
+/// kind and on env values the core holds (`min`, `max` and `depends_on` in
+/// `GET /internal/settings`), so the core checks them and answers 400
+/// `validation_failed` naming each refused key.
+pub struct SettingsChange;
+
+impl utoipa::PartialSchema for SettingsChange {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ObjectBuilder::new()
+            .min_properties(Some(1))
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .examples([json!({"max_customers_per_mitra": 4})])
+            .into()
+    }
+}
+
+impl ToSchema for SettingsChange {}
+
 #[derive(Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
-    /// At most this many changes (1-200, default 50).
+    /// At most this many changes (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i32>,
     /// Only changes older than this id (for paging).
     pub before_id: Option<i64>,
@@ -72,19 +97,23 @@ pub struct HistoryQuery {
 
 /// Who changed which setting, from what to what, newest first.
 #[utoipa::path(get, path = "/internal/settings/history", tag = "settings", security(("bearer" = [])),
-    params(HistoryQuery), responses((status = 200, body = HistoryView), (status = 401, body = ErrorBody)))]
+    params(HistoryQuery), responses((status = 200, body = HistoryView, description = "the changes"),
+        (status = 400, description = "`validation_failed` (field `limit`) or `bad_request` (a parameter is not a number)", body = ErrorBody),
+        (status = 403, description = "`account_disabled`", body = ErrorBody)))]
 pub async fn history(
     State(core): State<CoreClient>,
     operator: Operator,
     Query(query): Query<HistoryQuery>,
 ) -> Result<Json<HistoryView>, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid_field(
+            "limit",
+            "out_of_range",
+            "limit is 1 to 200",
+        ));
+    }
     Ok(Json(
-        service::history(
-            &core,
-            &operator.auth,
-            query.limit.unwrap_or(50),
-            query.before_id,
-        )
-        .await?,
+        service::history(&core, &operator.auth, limit, query.before_id).await?,
     ))
 }

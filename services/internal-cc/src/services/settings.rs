@@ -22,7 +22,7 @@ pub struct SettingsView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettingView {
     pub key: String,
-    #[schema(value_type = Object)]
+    /// Any JSON: an integer, or an array or object for structured kinds.
     pub value: Value,
     /// `integer`, `pricing_tiers` or `support_handles`.
     pub kind: String,
@@ -46,9 +46,8 @@ pub struct HistoryView {
 pub struct ChangeView {
     pub id: i64,
     pub key: String,
-    #[schema(value_type = Object)]
+    /// Any JSON, like `SettingView.value`; `null` when the key was first set.
     pub old_value: Value,
-    #[schema(value_type = Object)]
     pub new_value: Value,
     pub changed_by: String,
     pub changed_by_email: Option<String>,

@@ -6,15 +6,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use halo_proto::ApiError;
-use halo_web::{ErrorBody, KnobCache, internal_error};
+use halo_web::{KnobCache, internal_error};
 
-/// The app config: `pricing_tiers`, `support_handles`,
-/// `mitra_heartbeat_cadence_seconds`, `mitra_accept_timeout_seconds`,
-/// `extension_timeout_seconds`, `otp_resend_cooldown_seconds`.
+/// The app config: prices, support handles and the timings the apps use.
 #[utoipa::path(get, path = "/api/shared/config", tag = "config",
     params(("If-None-Match" = Option<String>, Header, description = "the ETag of a copy the app holds")),
-    responses((status = 200, description = "the config, with an `ETag`", content_type = "application/json"),
-        (status = 304, description = "the app's copy is current"), (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "the config", body = halo_knobs::AppConfig,
+            headers(("ETag" = String, description = "send it back as `If-None-Match`"))),
+        (status = 304, description = "the app's copy is current",
+            headers(("ETag" = String, description = "the current version")))))]
 pub async fn get_config(
     State(knobs): State<KnobCache>,
     headers: HeaderMap,

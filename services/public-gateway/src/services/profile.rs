@@ -3,7 +3,6 @@
 
 use halo_auth::Auth;
 use halo_proto::ApiError;
-use halo_proto::text::{TextRule, clean_text};
 use halo_proto::v1;
 use halo_web::{CoreClient, db_error, internal_error};
 use serde::Serialize;
@@ -77,12 +76,13 @@ pub async fn get(db: &PgPool, auth: &Auth) -> Result<Profile, ApiError> {
     Ok(profile)
 }
 
+/// `display_name` comes checked and cleaned from the route; the core, which
+/// owns `users`, checks it again.
 pub async fn set_display_name(
     core: &CoreClient,
     auth: &Auth,
     display_name: String,
 ) -> Result<Profile, ApiError> {
-    let display_name = clean_text("display_name", &display_name, TextRule::DisplayName)?;
     core.update_profile(auth, display_name).await?.try_into()
 }
 
