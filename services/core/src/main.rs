@@ -31,6 +31,7 @@ async fn migrate(env: &Env) -> anyhow::Result<()> {
     let pool = halo_db::connect_lazy(&halo_db::DbConfig {
         url,
         max_connections: 2,
+        ping_before_use: true,
     })?;
     let mut attempt = 0;
     loop {
@@ -51,10 +52,7 @@ async fn migrate(env: &Env) -> anyhow::Result<()> {
 async fn serve(env: &Env) -> anyhow::Result<()> {
     let config = CoreConfig::from_env(env)?;
     let telemetry = halo_telemetry::init(&config.telemetry)?;
-    let pool = halo_db::connect_lazy(&halo_db::DbConfig {
-        url: config.database_url.clone(),
-        max_connections: config.database_max_connections,
-    })?;
+    let pool = halo_core::connect_pool(&config)?;
     let state = halo_core::build_state(&config, pool, halo_core::stub_otp_sender()).await?;
     let listener = tokio::net::TcpListener::bind(config.grpc_addr)
         .await

@@ -188,7 +188,7 @@ impl TestStack {
             .cc_login(&email, TEST_OPERATOR_PASSWORD, "127.0.0.1")
             .await
             .expect("operator signs in");
-        auth_of(&pair)
+        auth_of(&pair.access_token)
     }
 
     /// Changes DB knobs directly through the core's settings store.
@@ -213,20 +213,18 @@ impl TestStack {
     }
 }
 
-/// The credentials a token pair stands for, as an edge's `Auth` extractor
-/// would give them.
-pub fn auth_of(pair: &halo_proto::v1::TokenPair) -> Auth {
+/// The credentials an access token stands for, as an edge's `Auth`
+/// extractor would give them.
+pub fn auth_of(access_token: &str) -> Auth {
     let tokens = halo_auth::AccessTokens::new(
         &TEST_JWT_SECRET.to_owned().into(),
         std::time::Duration::from_secs(3600),
     );
-    let claims = tokens
-        .verify(&pair.access_token)
-        .expect("a token we issued");
+    let claims = tokens.verify(access_token).expect("a token we issued");
     Auth {
         user_type: claims.user_type,
         user_id: claims.sub,
         session_id: claims.session_id,
-        token: pair.access_token.as_str().into(),
+        token: access_token.into(),
     }
 }

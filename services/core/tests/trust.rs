@@ -42,7 +42,7 @@ async fn customer(stack: &TestStack, core: &CoreClient, phone: &str) -> Auth {
         )
         .await
         .unwrap();
-    auth_of(&pair)
+    auth_of(&pair.access_token)
 }
 
 #[tokio::test]
@@ -237,7 +237,13 @@ async fn a_profile_change_acts_for_the_user_of_the_forwarded_token_only() {
 async fn an_upgrade_is_for_the_forwarded_anonymous_customer_and_never_after_logout() {
     let stack = TestStack::start(&[]).await;
     let core = client_of(&stack.core.url);
-    let anonymous = auth_of(&core.sign_in_anonymous("127.0.0.1".into()).await.unwrap());
+    let anonymous = auth_of(
+        &core
+            .sign_in_anonymous("127.0.0.1".into())
+            .await
+            .unwrap()
+            .access_token,
+    );
     let phone = "081234567003";
 
     core.request_otp(phone.into(), v1::OtpAudience::Customer, "127.0.0.1".into())
@@ -261,7 +267,13 @@ async fn an_upgrade_is_for_the_forwarded_anonymous_customer_and_never_after_logo
         "a logged-out token upgrades nothing"
     );
 
-    let anonymous = auth_of(&core.sign_in_anonymous("127.0.0.1".into()).await.unwrap());
+    let anonymous = auth_of(
+        &core
+            .sign_in_anonymous("127.0.0.1".into())
+            .await
+            .unwrap()
+            .access_token,
+    );
     let pair = core
         .verify_otp(
             phone.into(),
@@ -273,7 +285,7 @@ async fn an_upgrade_is_for_the_forwarded_anonymous_customer_and_never_after_logo
         .await
         .unwrap();
     assert!(pair.upgraded);
-    assert_eq!(pair.principal.unwrap().id, anonymous.user_id.to_string());
+    assert_eq!(pair.principal.id, anonymous.user_id.to_string());
 }
 
 #[tokio::test]
@@ -282,7 +294,13 @@ async fn settings_change_only_for_a_live_admin_and_record_that_admin() {
     let core = client_of(&stack.core.url);
     let admin = stack.operator_session("admin").await;
     let operator = stack.operator_session("operator").await;
-    let customer = auth_of(&core.sign_in_anonymous("127.0.0.1".into()).await.unwrap());
+    let customer = auth_of(
+        &core
+            .sign_in_anonymous("127.0.0.1".into())
+            .await
+            .unwrap()
+            .access_token,
+    );
     let version = core.settings(&admin).await.unwrap().version;
     let change = r#"{"max_customers_per_mitra": 5}"#;
 

@@ -12,23 +12,14 @@ use std::sync::Arc;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::{Extension, Router};
 use halo_auth::UserType;
-use halo_web::{BearerScheme, EdgeRoutes, EdgeState};
+use halo_web::{EdgeRoutes, EdgeState};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use config::CcConfig;
 
 use routes::{auth, settings};
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Halo Bestie control center API", description = "For the CC SPA (VPC only). Errors: `{\"error\": {code, message, request_id, details?}}`."),
-    modifiers(&BearerScheme),
-    components(schemas(halo_web::ErrorBody))
-)]
-struct ApiDoc;
 
 /// The SPA origins allowed to use the refresh cookie.
 #[derive(Clone, Debug)]
@@ -47,7 +38,10 @@ fn routes() -> EdgeRoutes {
         .routes(routes!(settings::get_settings, settings::patch_settings))
         .routes(routes!(settings::history));
     EdgeRoutes {
-        doc: ApiDoc::openapi(),
+        doc: halo_web::edge_document(
+            "Halo Bestie control center API",
+            "For the CC SPA (VPC only).",
+        ),
         public,
         guarded: vec![(UserType::CcUser, operators)],
     }

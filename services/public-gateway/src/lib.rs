@@ -9,22 +9,13 @@ pub mod services;
 
 use axum::Router;
 use halo_auth::UserType;
-use halo_web::{BearerScheme, EdgeRoutes, EdgeState};
-use utoipa::OpenApi;
+use halo_web::{EdgeRoutes, EdgeState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use config::GatewayConfig;
 
 use routes::{auth, config as app_config, me};
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Halo Bestie public API", description = "For client_app and mitra_app. Errors: `{\"error\": {code, message, request_id, details?}}`."),
-    modifiers(&BearerScheme),
-    components(schemas(halo_web::ErrorBody))
-)]
-struct ApiDoc;
 
 /// Every route of the gateway: the public ones listed in one place, the
 /// rest behind their namespace's user-type guard.
@@ -46,7 +37,7 @@ fn routes() -> EdgeRoutes {
     let customer = OpenApiRouter::new().routes(routes!(me::client_me, me::client_me_patch));
     let mitra = OpenApiRouter::new().routes(routes!(me::mitra_me, me::mitra_me_patch));
     EdgeRoutes {
-        doc: ApiDoc::openapi(),
+        doc: halo_web::edge_document("Halo Bestie public API", "For client_app and mitra_app."),
         public,
         guarded: vec![(UserType::Customer, customer), (UserType::Mitra, mitra)],
     }

@@ -41,11 +41,7 @@ async fn a_postgres_outage_answers_a_retryable_503_and_the_stack_recovers_by_its
     let postgres = PostgresServer::start().await;
     // Both processes get the pool production builds: lazy, short acquire timeout.
     let core_config = halo_core::testing::config(&postgres.url(), &[]);
-    let core_pool = halo_db::connect_lazy(&halo_db::DbConfig {
-        url: core_config.database_url.clone(),
-        max_connections: 4,
-    })
-    .unwrap();
+    let core_pool = halo_core::connect_pool(&core_config).unwrap();
     let core = halo_core::testing::spawn(&core_config, core_pool).await;
     let base = serve_gateway(gateway_config(&postgres.url(), &core.url, &[])).await;
     let http = reqwest::Client::new();

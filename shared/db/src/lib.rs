@@ -15,6 +15,11 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 pub struct DbConfig {
     pub url: SecretString,
     pub max_connections: u32,
+    /// Ping each connection before handing it out, so a connection Postgres
+    /// dropped (a restart, a failover) is replaced instead of failing the
+    /// request that drew it. Worth its round trip only where a query is not
+    /// the whole cost of a request.
+    pub ping_before_use: bool,
 }
 
 /// Opens a pool without connecting: a service starts (and answers `/healthz`)
@@ -30,11 +35,11 @@ pub fn connect_lazy(config: &DbConfig) -> anyhow::Result<PgPool> {
         // Well inside the edges' request timeout: while Postgres is down a
         // request answers 503 `database_unavailable` rather than hanging.
         .acquire_timeout(Duration::from_secs(3))
-        // sqlx pings every connection it hands out by default: a second
-        // round trip per query, which doubled the cost of `GET /me`. A dead
-        // connection instead fails its one query and is dropped; connections
-        // are recycled after `max_lifetime` anyway.
-        .test_before_acquire(false)
+        // The ping is a second round trip per query: it doubled the cost of
+        // `GET /me` at the gateway, where a dead connection instead fails its
+        // one query (a retryable 503) and is dropped. Connections are
+        // recycled after `max_lifetime` anyway.
+        .test_before_acquire(config.ping_before_use)
         .max_lifetime(Duration::from_secs(30 * 60))
         .connect_lazy_with(options))
 }

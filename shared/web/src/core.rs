@@ -50,6 +50,40 @@ impl Interceptor for CoreInterceptor {
     }
 }
 
+/// A token pair the core issued, its principal checked present (a pair
+/// without one would be a bug of ours, answered as a logged 500).
+#[derive(Debug)]
+pub struct TokenGrant {
+    pub access_token: String,
+    pub access_expires_in: i64,
+    pub refresh_token: String,
+    pub refresh_expires_in: i64,
+    pub principal: v1::Principal,
+    /// An anonymous customer was upgraded in place.
+    pub upgraded: bool,
+}
+
+impl TryFrom<v1::TokenPair> for TokenGrant {
+    type Error = ApiError;
+
+    fn try_from(pair: v1::TokenPair) -> Result<Self, ApiError> {
+        let principal = pair.principal.ok_or_else(|| {
+            crate::internal_error(
+                "the core sent a token pair without a principal",
+                anyhow::anyhow!("TokenPair.principal is missing"),
+            )
+        })?;
+        Ok(Self {
+            access_token: pair.access_token,
+            access_expires_in: pair.access_expires_in,
+            refresh_token: pair.refresh_token,
+            refresh_expires_in: pair.refresh_expires_in,
+            principal,
+            upgraded: pair.upgraded,
+        })
+    }
+}
+
 /// The channel the generated clients run on.
 pub type CoreChannel = InterceptedService<Channel, CoreInterceptor>;
 
@@ -116,13 +150,13 @@ impl CoreClient {
         HealthClient::new(self.channel.clone())
     }
 
-    pub async fn sign_in_anonymous(&self, client_ip: String) -> Result<v1::TokenPair, ApiError> {
+    pub async fn sign_in_anonymous(&self, client_ip: String) -> Result<TokenGrant, ApiError> {
         let message = v1::SignInAnonymousRequest { client_ip };
-        Ok(self
-            .auth()
+        self.auth()
             .sign_in_anonymous(request(message, None, SLOW_CALL))
             .await?
-            .into_inner())
+            .into_inner()
+            .try_into()
     }
 
     pub async fn request_otp(
@@ -152,18 +186,18 @@ impl CoreClient {
         audience: v1::OtpAudience,
         caller: Option<&Auth>,
         client_ip: String,
-    ) -> Result<v1::TokenPair, ApiError> {
+    ) -> Result<TokenGrant, ApiError> {
         let message = v1::VerifyOtpRequest {
             phone,
             code,
             audience: audience.into(),
             client_ip,
         };
-        Ok(self
-            .auth()
+        self.auth()
             .verify_otp(request(message, caller, SLOW_CALL))
             .await?
-            .into_inner())
+            .into_inner()
+            .try_into()
     }
 
     pub async fn provider_sign_in(
@@ -172,17 +206,17 @@ impl CoreClient {
         id_token: String,
         nonce: Option<String>,
         caller: Option<&Auth>,
-    ) -> Result<v1::TokenPair, ApiError> {
+    ) -> Result<TokenGrant, ApiError> {
         let message = v1::ProviderSignInRequest {
             provider: provider.into(),
             id_token,
             nonce,
         };
-        Ok(self
-            .auth()
+        self.auth()
             .sign_in_with_provider(request(message, caller, SLOW_CALL))
             .await?
-            .into_inner())
+            .into_inner()
+            .try_into()
     }
 
     pub async fn cc_login(
@@ -190,17 +224,17 @@ impl CoreClient {
         email: String,
         password: String,
         client_ip: String,
-    ) -> Result<v1::TokenPair, ApiError> {
+    ) -> Result<TokenGrant, ApiError> {
         let message = v1::CcLoginRequest {
             email,
             password,
             client_ip,
         };
-        Ok(self
-            .auth()
+        self.auth()
             .cc_login(request(message, None, SLOW_CALL))
             .await?
-            .into_inner())
+            .into_inner()
+            .try_into()
     }
 
     /// Rotates a refresh token of one of `allowed` session types; the core
@@ -210,17 +244,17 @@ impl CoreClient {
         refresh_token: String,
         allowed: &[UserType],
         client_ip: String,
-    ) -> Result<v1::TokenPair, ApiError> {
+    ) -> Result<TokenGrant, ApiError> {
         let message = v1::RefreshRequest {
             refresh_token,
             allowed_user_types: allowed.iter().copied().map(proto_user_type).collect(),
             client_ip,
         };
-        Ok(self
-            .auth()
+        self.auth()
             .refresh(request(message, None, SLOW_CALL))
             .await?
-            .into_inner())
+            .into_inner()
+            .try_into()
     }
 
     /// Ends the caller's own session.

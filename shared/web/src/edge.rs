@@ -119,6 +119,7 @@ impl EdgeState {
         let db = halo_db::connect_lazy(&halo_db::DbConfig {
             url: config.database_url.clone(),
             max_connections: config.database_max_connections,
+            ping_before_use: false,
         })?;
         let core = CoreClient::connect_lazy(&config.core)?;
         let bus = match &config.redis_url {

@@ -15,11 +15,11 @@ mod openapi;
 mod serve;
 
 pub use client_ip::{ClientIp, TrustedProxyHops};
-pub use core::{CoreChannel, CoreClient, CoreClientConfig};
+pub use core::{CoreChannel, CoreClient, CoreClientConfig, TokenGrant};
 pub use edge::{EdgeConfig, EdgeDefaults, EdgeRoutes, EdgeState, edge_main, run_edge};
 pub use errors::{ErrorBody, db_error, internal_error};
 pub use health::health_routes;
 pub use json::Json;
 pub use knobs::{KnobCache, KnobSnapshot};
-pub use openapi::{BearerScheme, ErrorResponses, serve_openapi};
+pub use openapi::{ErrorResponses, edge_document, serve_openapi};
 pub use serve::{HttpLimits, apply_edge_layers, serve};

@@ -11,8 +11,22 @@ use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, Type};
 
+/// An edge's document before its routes: title and audience, the `bearer`
+/// scheme routes refer to, and the one error body.
+pub fn edge_document(title: &str, audience: &str) -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(modifiers(&BearerScheme), components(schemas(crate::ErrorBody)))]
+    struct Base;
+    let mut doc = <Base as utoipa::OpenApi>::openapi();
+    doc.info.title = title.to_owned();
+    doc.info.description = Some(format!(
+        "{audience} Errors: `{{\"error\": {{code, message, request_id, details?}}}}`."
+    ));
+    doc
+}
+
 /// Declares the `bearer` security scheme routes refer to.
-pub struct BearerScheme;
+struct BearerScheme;
 
 impl utoipa::Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

@@ -4,7 +4,7 @@ use halo_auth::UserType;
 use halo_proto::ApiError;
 use halo_proto::text::{TextRule, clean_text};
 use halo_proto::v1;
-use halo_web::{CoreClient, internal_error};
+use halo_web::{CoreClient, TokenGrant, internal_error};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -30,16 +30,11 @@ pub struct Issued {
     pub refresh_expires_in: i64,
 }
 
-impl TryFrom<v1::TokenPair> for Issued {
+impl TryFrom<TokenGrant> for Issued {
     type Error = ApiError;
 
-    fn try_from(pair: v1::TokenPair) -> Result<Self, ApiError> {
-        let principal = pair.principal.ok_or_else(|| {
-            internal_error(
-                "the core sent a token pair without a principal",
-                anyhow::anyhow!("TokenPair.principal is missing"),
-            )
-        })?;
+    fn try_from(grant: TokenGrant) -> Result<Self, ApiError> {
+        let principal = grant.principal;
         if principal.user_type() != v1::UserType::CcUser {
             return Err(ApiError::unauthenticated(
                 "invalid_refresh_token",
@@ -48,9 +43,9 @@ impl TryFrom<v1::TokenPair> for Issued {
         }
         Ok(Self {
             tokens: CcTokens {
-                access_token: pair.access_token,
+                access_token: grant.access_token,
                 token_type: "Bearer",
-                expires_in: pair.access_expires_in,
+                expires_in: grant.access_expires_in,
                 user: OperatorProfile {
                     id: principal
                         .id
@@ -65,8 +60,8 @@ impl TryFrom<v1::TokenPair> for Issued {
                         .ok_or_else(ApiError::internal)?,
                 },
             },
-            refresh_token: pair.refresh_token,
-            refresh_expires_in: pair.refresh_expires_in,
+            refresh_token: grant.refresh_token,
+            refresh_expires_in: grant.refresh_expires_in,
         })
     }
 }

@@ -3,7 +3,7 @@
 use halo_auth::{Auth, UserType};
 use halo_proto::ApiError;
 use halo_proto::v1;
-use halo_web::{CoreClient, internal_error};
+use halo_web::{CoreClient, TokenGrant};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -30,24 +30,18 @@ pub struct TokenResponse {
     pub upgraded: bool,
 }
 
-impl TryFrom<v1::TokenPair> for TokenResponse {
+impl TryFrom<TokenGrant> for TokenResponse {
     type Error = ApiError;
 
-    fn try_from(pair: v1::TokenPair) -> Result<Self, ApiError> {
-        let principal = pair.principal.ok_or_else(|| {
-            internal_error(
-                "the core sent a token pair without a principal",
-                anyhow::anyhow!("TokenPair.principal is missing"),
-            )
-        })?;
+    fn try_from(grant: TokenGrant) -> Result<Self, ApiError> {
         Ok(Self {
-            access_token: pair.access_token,
+            access_token: grant.access_token,
             token_type: "Bearer",
-            expires_in: pair.access_expires_in,
-            refresh_token: pair.refresh_token,
-            refresh_expires_in: pair.refresh_expires_in,
-            user: Profile::try_from(principal)?,
-            upgraded: pair.upgraded,
+            expires_in: grant.access_expires_in,
+            refresh_token: grant.refresh_token,
+            refresh_expires_in: grant.refresh_expires_in,
+            user: Profile::try_from(grant.principal)?,
+            upgraded: grant.upgraded,
         })
     }
 }
