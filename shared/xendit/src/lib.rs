@@ -1,0 +1,11 @@
+//! Xendit invoices, the one payment provider: the [`PaymentProvider`] trait the
+//! orders code holds as `Arc<dyn PaymentProvider>`, the real [`XenditClient`],
+//! and the invoice callback Xendit POSTs with its token check.
+
+mod callback;
+mod client;
+mod types;
+
+pub use callback::{InvoiceCallback, callback_token_matches};
+pub use client::{DEFAULT_API_BASE_URL, PaymentProvider, XenditClient, XenditConfig, XenditError};
+pub use types::{CreateInvoice, Invoice, InvoiceStatus};
