@@ -1,9 +1,11 @@
 //! Xendit invoices, the one payment provider: the [`PaymentProvider`] trait the
 //! orders code holds as `Arc<dyn PaymentProvider>`, the real [`XenditClient`],
-//! and the invoice callback Xendit POSTs with its token check.
+//! the invoice callback Xendit POSTs with its token check, and [`double`], a
+//! local HTTP server speaking the same subset for tests and the local stack.
 
 mod callback;
 mod client;
+pub mod double;
 mod types;
 
 pub use callback::{InvoiceCallback, callback_token_matches};
