@@ -138,6 +138,13 @@ async fn a_resent_callback_repeats_the_event_without_changing_the_invoice() {
     let bodies: Vec<_> = receiver.received().into_iter().map(|r| r.body).collect();
     assert_eq!(bodies.len(), 3);
     assert_eq!(bodies[0], bodies[1], "a duplicate is the same event");
+    assert_eq!(
+        bodies[0],
+        double
+            .callback_body(&invoice.id, InvoiceStatus::Paid)
+            .unwrap(),
+        "a test can post the very body the double sends"
+    );
     assert_eq!(bodies[2]["status"], "EXPIRED");
     let found = client.get_invoice(&invoice.id).await.unwrap();
     assert_eq!(found.status, InvoiceStatus::Paid);
