@@ -72,8 +72,7 @@ command -v psql >/dev/null || apt_install postgresql-client
 ensure_tools
 log "building the binaries"
 cargo build --workspace --locked --bins
-bin=$(cargo metadata --format-version 1 --no-deps \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug
+bin=$(debug_bin_dir)/debug
 
 work=$(mktemp -d)
 pids=()

@@ -10,6 +10,12 @@ as_root() {
 }
 
 # host and port of a postgres:// or redis:// URL
+# Where cargo put the debug binaries (honours CARGO_TARGET_DIR).
+debug_bin_dir() {
+  cargo metadata --format-version 1 --no-deps \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
+}
+
 url_host() { local rest=${1#*://}; rest=${rest#*@}; rest=${rest%%/*}; echo "${rest%%:*}"; }
 url_port() { local rest=${1#*://}; rest=${rest#*@}; rest=${rest%%/*}; [[ $rest == *:* ]] && echo "${rest##*:}" || echo "$2"; }
 
