@@ -45,13 +45,12 @@ pub fn install_crypto_provider() {
 /// The core's pool: lazy like every pool here, but pinging each connection
 /// before use. Every core call already costs a bcrypt or several queries, so
 /// the extra round trip is noise, and after a Postgres restart the first
-/// sign-ins then succeed instead of drawing dead connections (the edges'
-/// readiness checks never exercise the core's pool).
+/// sign-ins succeed instead of drawing dead connections.
 pub fn connect_pool(config: &CoreConfig) -> anyhow::Result<sqlx::PgPool> {
     halo_db::connect_lazy(&halo_db::DbConfig {
         url: config.database_url.clone(),
         max_connections: config.database_max_connections,
-        ping_before_use: true,
+        ping_when_idle_for: std::time::Duration::ZERO,
     })
 }
 

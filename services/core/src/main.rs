@@ -31,7 +31,7 @@ async fn migrate(env: &Env) -> anyhow::Result<()> {
     let pool = halo_db::connect_lazy(&halo_db::DbConfig {
         url,
         max_connections: 2,
-        ping_before_use: true,
+        ping_when_idle_for: std::time::Duration::ZERO,
     })?;
     let mut attempt = 0;
     loop {

@@ -15,11 +15,10 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 pub struct DbConfig {
     pub url: SecretString,
     pub max_connections: u32,
-    /// Ping each connection before handing it out, so a connection Postgres
-    /// dropped (a restart, a failover) is replaced instead of failing the
-    /// request that drew it. Worth its round trip only where a query is not
-    /// the whole cost of a request.
-    pub ping_before_use: bool,
+    /// Ping a connection before handing it out when it sat idle at least
+    /// this long, so one Postgres dropped (a restart, a failover) is replaced
+    /// instead of failing the request that drew it. `ZERO` pings always.
+    pub ping_when_idle_for: Duration,
 }
 
 /// Opens a pool without connecting: a service starts (and answers `/healthz`)
@@ -35,11 +34,23 @@ pub fn connect_lazy(config: &DbConfig) -> anyhow::Result<PgPool> {
         // Well inside the edges' request timeout: while Postgres is down a
         // request answers 503 `database_unavailable` rather than hanging.
         .acquire_timeout(Duration::from_secs(3))
-        // The ping is a second round trip per query: it doubled the cost of
-        // `GET /me` at the gateway, where a dead connection instead fails its
-        // one query (a retryable 503) and is dropped. Connections are
-        // recycled after `max_lifetime` anyway.
-        .test_before_acquire(config.ping_before_use)
+        // A ping on every acquire is a second round trip per query: it
+        // doubled the cost of `GET /me`. Under load connections are never
+        // idle for long, so pinging only the ones that sat idle costs the hot
+        // path nothing and still catches the dead connections an outage
+        // leaves behind. Connections are recycled after `max_lifetime` anyway.
+        .test_before_acquire(false)
+        .before_acquire({
+            let threshold = config.ping_when_idle_for;
+            move |conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= threshold {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            }
+        })
         .max_lifetime(Duration::from_secs(30 * 60))
         .connect_lazy_with(options))
 }

@@ -119,7 +119,8 @@ impl EdgeState {
         let db = halo_db::connect_lazy(&halo_db::DbConfig {
             url: config.database_url.clone(),
             max_connections: config.database_max_connections,
-            ping_before_use: false,
+            // Above the gaps between requests of a busy edge.
+            ping_when_idle_for: Duration::from_secs(1),
         })?;
         let core = CoreClient::connect_lazy(&config.core)?;
         let bus = match &config.redis_url {
