@@ -34,9 +34,12 @@ pub fn gateway_config(database_url: &str, core_url: &str, extra: &[(&str, &str)]
 /// Serves the gateway on an OS-chosen port until the test ends.
 pub async fn serve_gateway(config: GatewayConfig) -> String {
     halo_testkit::serve(|listener| async move {
-        halo_web::run_edge(&config.edge, listener, std::future::pending(), |state| {
-            public_gateway::router(state, &config)
-        })
+        halo_web::run_edge(
+            &config.edge,
+            listener,
+            std::future::pending(),
+            public_gateway::app(&config)?,
+        )
         .await
     })
     .await
