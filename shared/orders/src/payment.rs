@@ -130,6 +130,7 @@ async fn record(
     Ok(outcome)
 }
 
+#[derive(sqlx::FromRow)]
 struct Target {
     id: Uuid,
     invoice_id: Option<String>,
@@ -139,6 +140,7 @@ struct Target {
     mitra_id: Option<Uuid>,
     tier_id: String,
     duration_minutes: i32,
+    allow_fallback: bool,
 }
 
 async fn apply(
@@ -150,33 +152,15 @@ async fn apply(
     };
     // The row lock serialises concurrent callbacks for one order: each sees
     // the state the previous one left.
-    let found: Option<(
-        Uuid,
-        Option<String>,
-        i64,
-        String,
-        Uuid,
-        Option<Uuid>,
-        String,
-        i32,
-    )> = sqlx::query_as(
+    let found: Option<Target> = sqlx::query_as(
         "SELECT id, invoice_id, amount_idr, currency, customer_id, mitra_id, tier_id,
-                duration_minutes
+                duration_minutes, allow_fallback
          FROM orders WHERE id = $1 FOR UPDATE",
     )
     .bind(order_id)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some(order) = found.map(|f| Target {
-        id: f.0,
-        invoice_id: f.1,
-        amount_idr: f.2,
-        currency: f.3,
-        customer_id: f.4,
-        mitra_id: f.5,
-        tier_id: f.6,
-        duration_minutes: f.7,
-    }) else {
+    let Some(order) = found else {
         return Ok((None, Outcome::UnknownOrder));
     };
     let matches = order.invoice_id.as_deref() == Some(report.invoice_id.as_str())
@@ -249,6 +233,7 @@ async fn write_paid_event(
             "tier_id": order.tier_id,
             "duration_minutes": order.duration_minutes,
             "amount_idr": order.amount_idr,
+            "allow_fallback": order.allow_fallback,
         }))
         .execute(&mut **tx)
         .await?;

@@ -11,7 +11,7 @@ use halo_orders::InvoiceReport;
 use halo_proto::{ApiError, ErrorKind};
 use halo_web::{ErrorBody, Json, db_error};
 use halo_xendit::{InvoiceCallback, callback_token_matches};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 
@@ -19,22 +19,22 @@ use crate::services::payments::Payments;
 
 /// The fields of Xendit's invoice callback that are read; Xendit sends
 /// more, which are kept in the stored raw body.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)] // the document's shape; the handler reads the raw body
+/// The document's shape only: the handler stores the raw body first.
+#[derive(ToSchema)]
 #[schema(example = json!({"id": "6745f0a1b2c3d4e5f6a7b8c9", "external_id": "019ab8f0-7a11-7c41-9a7e-3f5b2c1d0e9f",
     "status": "PAID", "amount": 25000, "currency": "IDR", "paid_at": "2026-11-26T08:03:12Z",
     "payment_method": "BANK_TRANSFER", "payment_channel": "BCA"}))]
 pub struct XenditInvoiceCallback {
     /// Xendit's invoice id.
-    id: String,
+    pub id: String,
     /// The order id.
-    external_id: String,
+    pub external_id: String,
     #[schema(example = "PAID")]
-    status: String,
+    pub status: String,
     /// Whole rupiah.
-    amount: i64,
+    pub amount: i64,
     #[schema(example = "IDR")]
-    currency: String,
+    pub currency: String,
 }
 
 /// What processing made of the callback.
