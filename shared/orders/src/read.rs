@@ -34,13 +34,14 @@ pub struct Page {
 }
 
 /// Up to `limit` orders, newest first, after the order `after` (the last
-/// one of the previous page). `None` when `after` is not the customer's.
+/// one of the previous page). An `after` that is not the customer's ends
+/// the list: it reveals nothing about other customers' orders.
 pub async fn list(
     db: &PgPool,
     customer_id: Uuid,
     after: Option<OrderId>,
     limit: u32,
-) -> Result<Option<Page>, sqlx::Error> {
+) -> Result<Page, sqlx::Error> {
     // Keyset pagination on (created_at, id): stable while new orders arrive.
     let rows: Vec<OrderRow> = match after {
         None => {
@@ -61,7 +62,10 @@ pub async fn list(
                     .fetch_optional(db)
                     .await?;
             let Some((created_at,)) = cursor else {
-                return Ok(None);
+                return Ok(Page {
+                    orders: Vec::new(),
+                    next: None,
+                });
             };
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 AND {VISIBLE}
@@ -87,5 +91,5 @@ pub async fn list(
     } else {
         None
     };
-    Ok(Some(Page { orders, next }))
+    Ok(Page { orders, next })
 }

@@ -80,8 +80,8 @@ pub async fn create(
     headers: HeaderMap,
     Json(body): Json<CreateOrder>,
 ) -> Result<(StatusCode, Json<Order>), ApiError> {
-    let payments = payments.configured()?;
     let key = idempotency_key(&headers)?;
+    let payments = payments.configured()?;
     let knobs = knobs.current()?;
     let new = NewOrder {
         customer_id: auth.user_id,
@@ -111,7 +111,8 @@ pub struct ListQuery {
     /// At most this many orders (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page; a cursor that is not one of the
+    /// customer's orders gives an empty page.
     pub cursor: Option<Uuid>,
 }
 
@@ -132,8 +133,8 @@ pub struct OrderPage {
                 "tier_label": "30 menit", "duration_minutes": 30, "amount_idr": 25000, "currency": "IDR", "mitra_id": null,
                 "allow_fallback": false, "payment": null, "paid_at": "2026-11-26T08:03:12Z", "created_at": "2026-11-26T08:00:00Z"}],
                 "next_cursor": null})),
-        (status = 400, description = "`validation_failed` (field `limit` or `cursor`: not one of the customer's orders), \
-            or `bad_request` (a parameter is not a number or a UUID)", body = ErrorBody)))]
+        (status = 400, description = "`validation_failed` (field `limit`), or `bad_request` (a parameter is not \
+            a number or a UUID)", body = ErrorBody)))]
 pub async fn list(
     State(db): State<PgPool>,
     auth: Auth,
@@ -149,14 +150,7 @@ pub async fn list(
     }
     let page = halo_orders::list(&db, auth.user_id, query.cursor.map(OrderId), limit)
         .await
-        .map_err(|e| db_error("listing orders failed", e))?
-        .ok_or_else(|| {
-            ApiError::invalid_field(
-                "cursor",
-                "invalid_cursor",
-                "not a cursor from a previous page",
-            )
-        })?;
+        .map_err(|e| db_error("listing orders failed", e))?;
     Ok(Json(OrderPage {
         orders: page.orders,
         next_cursor: page.next,
