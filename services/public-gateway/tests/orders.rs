@@ -94,6 +94,15 @@ async fn a_customer_orders_a_tier_pays_the_invoice_and_the_order_is_paid_with_on
         .await,
         1
     );
+    let payload: Value = sqlx::query_scalar("SELECT payload FROM outbox")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(payload["order_id"], json!(order_id));
+    assert_eq!(payload["mitra_id"], json!(mitra));
+    assert_eq!(payload["amount_idr"], 25000);
+    assert_eq!(payload["duration_minutes"], 30);
+    assert_eq!(payload["allow_fallback"], true);
 }
 
 #[tokio::test]
