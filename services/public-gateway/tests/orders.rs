@@ -248,6 +248,36 @@ async fn a_callback_for_an_order_that_is_not_ours_is_stored_and_acknowledged() {
 }
 
 #[tokio::test]
+async fn a_callback_that_is_not_an_invoice_callback_is_stored_and_refused_with_400() {
+    let app = spawn_paying_app(&[]).await;
+    let (access, order) = ordered(&app).await;
+    let mut body = app
+        .xendit
+        .callback_body(&app.invoice_of(&id_of(&order)), InvoiceStatus::Paid)
+        .unwrap();
+    body["external_id"] = json!("\u{0}");
+
+    let nul = app.callback(Some(XENDIT_CALLBACK_TOKEN), &body).await;
+    let shapeless = app
+        .callback(Some(XENDIT_CALLBACK_TOKEN), &json!({"hello": 1}))
+        .await;
+
+    for answer in [&nul, &shapeless] {
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{:?}", answer.body);
+        assert_eq!(answer.error_code(), "invalid_callback");
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM payment_events WHERE outcome = 'unreadable'")
+            .await,
+        2
+    );
+    assert_eq!(
+        status_of(&app, &access, &id_of(&order)).await,
+        "pending_payment"
+    );
+}
+
+#[tokio::test]
 async fn when_xendit_is_down_ordering_answers_502_and_a_retry_with_the_same_key_succeeds() {
     let app = spawn_paying_app(&[]).await;
     app.register_mitra("+6281200000001").await;
