@@ -71,10 +71,17 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// once the app is dropped.
 pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> Router + use<>> {
     let payments = Payments::from_config(&config.payments)?;
+    // The sweeper's own connection: its work never waits for, or takes, a
+    // request's, and after a Postgres restart its dead connection never
+    // reaches a request.
+    let sweeper_db = halo_db::connect_lazy(&halo_db::DbConfig {
+        url: config.edge.database_url.clone(),
+        max_connections: 1,
+    })?;
     let limits = config.edge.limits;
     Ok(move |state: EdgeState| {
         let alive = Arc::new(());
-        payments.start_sweeper(state.db.clone(), Arc::downgrade(&alive));
+        payments.start_sweeper(sweeper_db, Arc::downgrade(&alive));
         routes()
             .into_app(state, limits)
             .layer(Extension(payments))
