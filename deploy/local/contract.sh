@@ -21,14 +21,17 @@
 # nothing to act on without links. None is excluded. The only adjustments
 # are in deploy/local/schemathesis.toml: positive_data_acceptance also
 # takes a 400 where schema-valid input is refused for a reason a schema
-# cannot carry (a wrong OTP code; settings bounds held by the core). A
+# cannot carry (a wrong OTP code; settings bounds held by the core), and
+# ordering a 422 (a tier id that is not in the DB knob). A
 # documented 429 is conformant: OTP cooldowns and per-IP limits are real.
 # Phases: examples, coverage, fuzzing; stateful is off (no links).
 #
 # Tokens: an anonymous customer's for public-gateway (so /api/mitra answers
 # 403, documented), then a signed-in mitra's for /api/mitra/me, and the
 # bootstrap admin's for internal-cc. Google and Apple
-# sign-in point at a local JWKS server with no keys.
+# sign-in point at a local JWKS server with no keys; payments at the Xendit
+# double (`xendit-double`), so orders really open invoices, and the
+# webhook answers 401 to the generated tokens.
 #
 # Bounded and repeatable: CONTRACT_MAX_EXAMPLES per operation (default
 # 50) with a fixed CONTRACT_SEED and no cache between runs; about a
@@ -107,6 +110,16 @@ jwks_port=$(free_port)
 python3 -m http.server "$jwks_port" --bind 127.0.0.1 --directory "$work/jwks" >"$work/jwks.log" 2>&1 & pids+=($!)
 export GOOGLE_CLIENT_IDS=contract.apps.googleusercontent.com APPLE_BUNDLE_IDS=id.halobestie.contract
 export GOOGLE_JWKS_URL=http://127.0.0.1:$jwks_port/keys.json APPLE_JWKS_URL=http://127.0.0.1:$jwks_port/keys.json
+
+# Payments go to the Xendit double, which sends its callbacks back to the
+# gateway's webhook with the token.
+xendit_port=$(free_port)
+export XENDIT_SECRET_KEY=xnd_development_contract XENDIT_API_BASE_URL=http://127.0.0.1:$xendit_port
+export XENDIT_CALLBACK_TOKEN
+XENDIT_CALLBACK_TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
+XENDIT_DOUBLE_ADDR=127.0.0.1:$xendit_port \
+  XENDIT_CALLBACK_URL=http://127.0.0.1:$gateway_port/api/shared/webhooks/xendit \
+  "$bin/xendit-double" >"$work/xendit.log" 2>&1 & pids+=($!)
 
 "$bin/halo-core" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log"; exit 1; }
 CC_BOOTSTRAP_ADMIN_EMAIL=$admin_email CC_BOOTSTRAP_ADMIN_PASSWORD=$admin_password \

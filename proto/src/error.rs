@@ -32,8 +32,13 @@ pub enum ErrorKind {
     Conflict,
     /// 413
     PayloadTooLarge,
+    /// 422: well-formed, but refers to something that cannot be used (an
+    /// unknown tier, an idempotency key reused for another request).
+    Unprocessable,
     /// 429, with `Retry-After`.
     RateLimited,
+    /// 502: a third party (a payment provider) failed or answered an error.
+    BadGateway,
     /// 503: a dependency is down or a feature is not configured.
     Unavailable,
     /// 504: a dependency did not answer in time.
@@ -54,6 +59,8 @@ impl ErrorKind {
             Self::Timeout => S::REQUEST_TIMEOUT,
             Self::Conflict => S::CONFLICT,
             Self::PayloadTooLarge => S::PAYLOAD_TOO_LARGE,
+            Self::Unprocessable => S::UNPROCESSABLE_ENTITY,
+            Self::BadGateway => S::BAD_GATEWAY,
             Self::RateLimited => S::TOO_MANY_REQUESTS,
             Self::Unavailable => S::SERVICE_UNAVAILABLE,
             Self::UpstreamTimeout => S::GATEWAY_TIMEOUT,
@@ -64,7 +71,7 @@ impl ErrorKind {
     fn grpc_code(self) -> tonic::Code {
         use tonic::Code as C;
         match self {
-            Self::InvalidInput | Self::PayloadTooLarge => C::InvalidArgument,
+            Self::InvalidInput | Self::PayloadTooLarge | Self::Unprocessable => C::InvalidArgument,
             Self::Unauthenticated => C::Unauthenticated,
             Self::Forbidden => C::PermissionDenied,
             Self::NotFound => C::NotFound,
@@ -72,7 +79,7 @@ impl ErrorKind {
             Self::Timeout | Self::UpstreamTimeout => C::DeadlineExceeded,
             Self::Conflict => C::Aborted,
             Self::RateLimited => C::ResourceExhausted,
-            Self::Unavailable => C::Unavailable,
+            Self::Unavailable | Self::BadGateway => C::Unavailable,
             Self::Internal => C::Internal,
         }
     }

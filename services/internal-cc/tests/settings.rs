@@ -18,7 +18,7 @@ async fn settings_show_each_knob_with_its_bounds_and_env_dependencies_and_an_eta
         format!("\"{}\"", answer.body["version"].as_str().unwrap())
     );
     let settings = answer.body["settings"].as_array().unwrap();
-    assert_eq!(settings.len(), 13);
+    assert_eq!(settings.len(), halo_knobs::KNOBS.len());
     let stale = settings
         .iter()
         .find(|s| s["key"] == "mitra_stale_after_seconds")

@@ -1,13 +1,53 @@
 //! The gateway's env knobs, read once in `main`.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use halo_env::{Env, EnvError};
 use halo_web::{EdgeConfig, EdgeDefaults};
+use halo_xendit::XenditConfig;
+use secrecy::SecretString;
 
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
     pub edge: EdgeConfig,
+    pub payments: PaymentsConfig,
+}
+
+/// Xendit: where its API is, the two secrets and where the hosted page
+/// sends the payer afterwards.
+#[derive(Debug, Clone)]
+pub struct PaymentsConfig {
+    /// `None` while `XENDIT_SECRET_KEY` or `XENDIT_CALLBACK_TOKEN` is unset:
+    /// ordering and the webhook then answer 503 `provider_not_configured`.
+    pub xendit: Option<(XenditConfig, SecretString)>,
+    pub success_redirect_url: Option<String>,
+    pub failure_redirect_url: Option<String>,
+}
+
+impl PaymentsConfig {
+    fn from_env(env: &Env) -> Result<Self, EnvError> {
+        let api_base_url = env
+            .optional("XENDIT_API_BASE_URL")
+            .unwrap_or_else(|| halo_xendit::DEFAULT_API_BASE_URL.to_owned());
+        let timeout = Duration::from_secs(env.int_in("XENDIT_TIMEOUT_SECONDS", 10, 1, 60)? as u64);
+        let secret_key = env.optional("XENDIT_SECRET_KEY");
+        let callback_token = env.optional("XENDIT_CALLBACK_TOKEN");
+        Ok(Self {
+            xendit: secret_key.zip(callback_token).map(|(key, token)| {
+                (
+                    XenditConfig {
+                        api_base_url,
+                        secret_key: key.into(),
+                        timeout,
+                    },
+                    token.into(),
+                )
+            }),
+            success_redirect_url: env.optional("PAYMENT_SUCCESS_REDIRECT_URL"),
+            failure_redirect_url: env.optional("PAYMENT_FAILURE_REDIRECT_URL"),
+        })
+    }
 }
 
 impl GatewayConfig {
@@ -29,6 +69,7 @@ impl GatewayConfig {
                     timeout_seconds: 15,
                 },
             )?,
+            payments: PaymentsConfig::from_env(env)?,
         })
     }
 }

@@ -273,9 +273,12 @@ async fn shutdown_lets_an_in_flight_request_finish_and_then_refuses_new_ones() {
         let shutdown = async {
             let _ = stopped.await;
         };
-        halo_web::run_edge(&config.edge, listener, shutdown, |state| {
-            public_gateway::router(state, &config)
-        })
+        halo_web::run_edge(
+            &config.edge,
+            listener,
+            shutdown,
+            public_gateway::app(&config)?,
+        )
         .await
     });
     // /readyz waits up to 1 s on the silent core: in flight when we stop.

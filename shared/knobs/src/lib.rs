@@ -126,6 +126,15 @@ pub const KNOBS: &[Knob] = &[
         description: "Refresh attempts one IP address may make per hour. \
                       Generous: many phones share one carrier (CGNAT) address.",
     },
+    Knob {
+        key: "payment_window_seconds",
+        kind: Kind::Integer {
+            min: 300,
+            max: 86_400,
+        },
+        description: "How long a customer has to pay an order's invoice before it expires \
+                      (the invoice's duration at the payment provider and the order's local expiry).",
+    },
 ];
 
 pub fn knob(key: &str) -> Option<&'static Knob> {
@@ -174,6 +183,7 @@ pub struct Knobs {
     pub anonymous_sign_in_max_per_ip_per_hour: i64,
     pub refresh_max_per_session_per_hour: i64,
     pub refresh_max_per_ip_per_hour: i64,
+    pub payment_window_seconds: i64,
 }
 
 /// The body of `GET /api/shared/config`: prices, support handles and the
@@ -256,6 +266,7 @@ impl Knobs {
             )?,
             refresh_max_per_session_per_hour: get(values, "refresh_max_per_session_per_hour")?,
             refresh_max_per_ip_per_hour: get(values, "refresh_max_per_ip_per_hour")?,
+            payment_window_seconds: get(values, "payment_window_seconds")?,
         })
     }
 }

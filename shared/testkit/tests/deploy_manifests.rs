@@ -162,6 +162,7 @@ fn secret_ref(entry: &Value) -> Option<(&str, &str)> {
 fn is_secret(var: &str) -> bool {
     var.contains("SECRET")
         || var.contains("PASSWORD")
+        || var.ends_with("_TOKEN")
         || var == "DATABASE_URL"
         || var == "REDIS_URL"
 }
@@ -348,6 +349,8 @@ fn secrets_come_only_from_secret_manager_and_never_as_literal_values() {
         "REDIS_URL",
         "AUTH_JWT_SECRET",
         "CC_BOOTSTRAP_ADMIN_PASSWORD",
+        "XENDIT_SECRET_KEY",
+        "XENDIT_CALLBACK_TOKEN",
     ] {
         assert!(
             seen.contains(var),

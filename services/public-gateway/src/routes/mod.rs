@@ -3,3 +3,5 @@
 pub mod auth;
 pub mod config;
 pub mod me;
+pub mod orders;
+pub mod webhooks;

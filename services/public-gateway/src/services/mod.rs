@@ -2,4 +2,6 @@
 //! DB) and shapes the answer for the apps.
 
 pub mod auth;
+pub mod orders;
+pub mod payments;
 pub mod profile;

@@ -33,12 +33,20 @@ pub fn gateway_config(database_url: &str, core_url: &str, extra: &[(&str, &str)]
 
 /// Serves the gateway on an OS-chosen port until the test ends.
 pub async fn serve_gateway(config: GatewayConfig) -> String {
-    halo_testkit::serve(|listener| async move {
-        halo_web::run_edge(&config.edge, listener, std::future::pending(), |state| {
-            public_gateway::router(state, &config)
-        })
-        .await
-    })
+    halo_testkit::serve(|listener| run_gateway(listener, config)).await
+}
+
+/// Runs the gateway on `listener` until the test ends.
+async fn run_gateway(
+    listener: tokio::net::TcpListener,
+    config: GatewayConfig,
+) -> anyhow::Result<()> {
+    halo_web::run_edge(
+        &config.edge,
+        listener,
+        std::future::pending(),
+        public_gateway::app(&config)?,
+    )
     .await
 }
 
@@ -135,4 +143,105 @@ pub fn token(body: &Value, field: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no {field} in {body}"))
         .to_owned()
+}
+
+pub const XENDIT_SECRET_KEY: &str = "xnd_development_test_key";
+pub const XENDIT_CALLBACK_TOKEN: &str = "test-callback-token";
+
+/// A gateway whose payments go to a Xendit double, and the double, which
+/// sends its callbacks to that gateway's webhook.
+pub struct PayingApp {
+    pub app: TestApp,
+    pub xendit: halo_xendit::double::XenditDouble,
+}
+
+impl Deref for PayingApp {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
+}
+
+/// `extra` adds gateway env (e.g. `XENDIT_TIMEOUT_SECONDS`).
+pub async fn spawn_paying_app(extra: &[(&str, &str)]) -> PayingApp {
+    use halo_xendit::double::{DoubleConfig, XenditDouble};
+    let stack = TestStack::start(&[]).await;
+    // The gateway's port first: the double needs the webhook's URL.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let xendit = XenditDouble::start(DoubleConfig {
+        callback_url: Some(format!("{base}/api/shared/webhooks/xendit")),
+        callback_token: XENDIT_CALLBACK_TOKEN.to_owned(),
+        secret_key: XENDIT_SECRET_KEY.to_owned(),
+    })
+    .await;
+    let mut env = vec![
+        ("CONFIG_CACHE_TTL_SECONDS", "1"),
+        ("XENDIT_API_BASE_URL", xendit.url()),
+        ("XENDIT_SECRET_KEY", XENDIT_SECRET_KEY),
+        ("XENDIT_CALLBACK_TOKEN", XENDIT_CALLBACK_TOKEN),
+        ("PAYMENT_SUCCESS_REDIRECT_URL", "https://halobestie.id/paid"),
+        (
+            "PAYMENT_FAILURE_REDIRECT_URL",
+            "https://halobestie.id/not-paid",
+        ),
+    ];
+    env.extend_from_slice(extra);
+    let config = gateway_config(&stack.db.url, &stack.core.url, &env);
+    tokio::spawn(run_gateway(listener, config));
+    halo_testkit::wait_until_ready(&base).await;
+    PayingApp {
+        app: TestApp {
+            base,
+            http: reqwest::Client::new(),
+            stack,
+        },
+        xendit,
+    }
+}
+
+impl PayingApp {
+    /// Orders `body` as the customer `access` with `key`.
+    pub async fn order(&self, access: &str, key: &str, body: Value) -> Answer {
+        self.send(
+            self.http
+                .post(format!("{}/api/client/orders", self.base))
+                .bearer_auth(access)
+                .header("Idempotency-Key", key)
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Xendit's invoice id for `order_id`.
+    pub fn invoice_of(&self, order_id: &str) -> String {
+        self.xendit
+            .invoices()
+            .into_iter()
+            .find(|i| i.external_id == order_id)
+            .unwrap_or_else(|| panic!("no invoice for order {order_id}"))
+            .id
+    }
+
+    /// Posts a callback body to the webhook with `token`.
+    pub async fn callback(&self, token: Option<&str>, body: &Value) -> Answer {
+        let mut request = self
+            .http
+            .post(format!("{}/api/shared/webhooks/xendit", self.base))
+            .json(body);
+        if let Some(token) = token {
+            request = request.header("x-callback-token", token);
+        }
+        self.send(request).await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&self.db.pool)
+            .await
+            .expect("a count")
+    }
 }

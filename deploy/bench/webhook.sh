@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# deploy/bench/webhook.sh: throughput and p99 of the Xendit webhook
+# (POST /api/shared/webhooks/xendit) at 64 connections (CONNECTIONS), release build.
+#
+# It starts halo-core and public-gateway on a fresh database, seeds ORDERS
+# open orders with invoices, and runs wrk (-t2 -c64 -d$DURATION --latency)
+# posting PAID callbacks round-robin over them with the right token: the
+# first callback per order stores the event, pays the order and writes its
+# outbox row in one transaction; the rest are duplicates (stored, nothing
+# changes). Every request is a token check, a JSON parse and one
+# transaction; no third party is called.
+#
+# Run as root (it may apt-get install wrk); needs PostgreSQL on
+# 127.0.0.1:5432 (postgres/postgres), psql, curl:
+#   deploy/bench/webhook.sh                  # DURATION=15 ORDERS=20000
+#   BUILD=0 DURATION=10 deploy/bench/webhook.sh
+# Prints requests/s, p50 and p99; the raw wrk output is in /tmp/halo-bench-webhook/.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DURATION=${DURATION:-15} ORDERS=${ORDERS:-20000} BUILD=${BUILD:-1} CONNECTIONS=${CONNECTIONS:-64}
+WORK=/tmp/halo-bench-webhook
+PG_ADMIN=postgres://postgres:postgres@127.0.0.1:5432
+DB_NAME=halo_bench_webhook
+export DATABASE_URL=$PG_ADMIN/$DB_NAME
+PIDS=()
+
+log() { printf '[webhook-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+stop() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop EXIT INT TERM
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+secret() { head -c 48 /dev/urandom | base64 | tr -d '/+=\n'; }
+
+if ! command -v wrk >/dev/null; then
+  log "installing wrk"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+cd "$ROOT"
+if [ "$BUILD" = 1 ]; then log "cargo build --release"; cargo build --release --workspace --bins; fi
+bin=$(cargo metadata --format-version 1 --no-deps \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release
+rm -rf "$WORK"; mkdir -p "$WORK"
+
+psql "$PG_ADMIN/postgres" -q -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME"
+"$bin/halo-core" migrate >"$WORK/migrate.log" 2>&1
+
+core_port=$(free_port) gateway_port=$(free_port)
+export AUTH_JWT_SECRET CORE_SERVICE_SECRET XENDIT_CALLBACK_TOKEN
+AUTH_JWT_SECRET=$(secret) CORE_SERVICE_SECRET=$(secret) XENDIT_CALLBACK_TOKEN=$(secret)
+export CORE_GRPC_ADDR=127.0.0.1:$core_port CORE_GRPC_URL=http://127.0.0.1:$core_port CORE_SURFACE=public
+# Never called during the run: no order is due for reconciliation.
+export XENDIT_SECRET_KEY=xnd_development_bench XENDIT_API_BASE_URL=http://127.0.0.1:9
+export RUST_LOG=warn
+"$bin/halo-core" >"$WORK/core.log" 2>&1 & PIDS+=($!)
+HOST=127.0.0.1 PORT=$gateway_port "$bin/public-gateway" >"$WORK/gateway.log" 2>&1 & PIDS+=($!)
+url=http://127.0.0.1:$gateway_port
+for _ in $(seq 1 100); do curl -fs "$url/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fs "$url/readyz" >/dev/null || { log "the gateway did not become ready"; exit 1; }
+
+log "seeding $ORDERS open orders"
+psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 <<SQL
+INSERT INTO users (id, user_type, is_anonymous) VALUES ('00000000-0000-7000-8000-000000000001', 'customer', true);
+INSERT INTO orders (id, customer_id, idempotency_key, request_hash, tier_id, tier_label, duration_minutes,
+                    amount_idr, allow_fallback, status, invoice_id, invoice_url, expires_at, reconcile_at)
+SELECT gen_random_uuid(), '00000000-0000-7000-8000-000000000001', 'bench-' || i, '\x00', 'chat_30', '30 menit',
+       30, 25000, true, 'pending_payment', 'inv' || i, 'http://127.0.0.1:9/inv' || i,
+       now() + interval '1 hour', now() + interval '1 hour'
+FROM generate_series(1, $ORDERS) AS i;
+SQL
+psql "$DATABASE_URL" -At -F ' ' -c "SELECT id, invoice_id FROM orders" >"$WORK/orders.txt"
+
+log "wrk -t2 -c$CONNECTIONS -d${DURATION}s POST /api/shared/webhooks/xendit"
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s deploy/bench/callbacks.lua "$url" \
+  -- "$WORK/orders.txt" "$XENDIT_CALLBACK_TOKEN" | tee "$WORK/wrk.txt"
+
+rps=$(awk '/^Requests\/sec/ {print $2}' "$WORK/wrk.txt")
+p50=$(awk '$1 == "50%" {print $2}' "$WORK/wrk.txt")
+p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt")
+non2xx=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt")
+read -r events paid <<<"$(psql "$DATABASE_URL" -At -F ' ' -c \
+  "SELECT (SELECT count(*) FROM payment_events), (SELECT count(*) FROM outbox WHERE topic = 'order.paid')")"
+echo
+echo "webhook at $CONNECTIONS connections: ${rps} req/s, p50 ${p50}, p99 ${p99}, non-2xx ${non2xx:-0}"
+echo "stored events: $events; orders paid (one outbox row each): $paid"
+psql "$PG_ADMIN/postgres" -q -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" || true
