@@ -24,6 +24,10 @@ async fn ordered(app: &PayingApp) -> (String, Value) {
         )
         .await;
     assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    assert_eq!(
+        answer.body["allow_fallback"], true,
+        "another mitra may serve unless the customer said otherwise"
+    );
     (access, answer.body)
 }
 

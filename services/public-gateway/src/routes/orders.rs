@@ -26,7 +26,7 @@ pub struct CreateOrder {
     /// The mitra the customer chose; absent: any available mitra.
     pub mitra_id: Option<Uuid>,
     /// Whether another mitra may serve the order if the chosen one cannot
-    /// (default false).
+    /// (default true, as the chats rules say).
     pub allow_fallback: Option<bool>,
 }
 
@@ -84,7 +84,7 @@ pub async fn create(
         idempotency_key: key,
         tier_id: body.tier_id,
         mitra_id: body.mitra_id,
-        allow_fallback: body.allow_fallback.unwrap_or(false),
+        allow_fallback: body.allow_fallback.unwrap_or(true),
     };
     let created = halo_orders::create(
         &db,
