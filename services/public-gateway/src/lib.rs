@@ -18,8 +18,15 @@ use utoipa_axum::routes;
 
 pub use config::{GatewayConfig, PaymentsConfig};
 
-use routes::{auth, config as app_config, me, orders, webhooks};
+use halo_mitras::Heartbeats;
+use routes::{auth, config as app_config, me, mitras, orders, presence, webhooks};
 use services::payments::Payments;
+use services::timers::spawn_every;
+
+/// How far a heartbeat may lag in Postgres: far below the staleness bound
+/// (at least 2 × the 30 s cadence), and one statement a second per
+/// instance whatever the number of mitras.
+const FLUSH_BEATS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(OpenApi)]
 #[openapi(
@@ -51,8 +58,13 @@ fn routes() -> EdgeRoutes {
     let customer = OpenApiRouter::new()
         .routes(routes!(me::client_me, me::client_me_patch))
         .routes(routes!(orders::create, orders::list))
-        .routes(routes!(orders::get));
-    let mitra = OpenApiRouter::new().routes(routes!(me::mitra_me, me::mitra_me_patch));
+        .routes(routes!(orders::get))
+        .routes(routes!(mitras::list))
+        .routes(routes!(mitras::get));
+    let mitra = OpenApiRouter::new()
+        .routes(routes!(me::mitra_me, me::mitra_me_patch))
+        .routes(routes!(presence::set))
+        .routes(routes!(presence::heartbeat));
     EdgeRoutes {
         doc: ApiDoc::openapi(),
         public,
@@ -67,17 +79,29 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// What builds the whole app from the edge's state, for
 /// `halo_web::edge_main` or a test. Fails on a bad Xendit setting, so
-/// start-up names it. The app also starts the order sweeper, which stops
-/// once the app is dropped.
+/// start-up names it. The app also starts the order sweeper and the
+/// heartbeat flush, which stop once the app is dropped.
 pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> Router + use<>> {
     let payments = Payments::from_config(&config.payments)?;
     let limits = config.edge.limits;
     Ok(move |state: EdgeState| {
         let alive = Arc::new(());
         payments.start_sweeper(state.db.clone(), Arc::downgrade(&alive));
+        let beats = Heartbeats::default();
+        let (flushing, db) = (beats.clone(), state.db.clone());
+        spawn_every(
+            FLUSH_BEATS_EVERY,
+            Arc::downgrade(&alive),
+            "heartbeat flush",
+            move || {
+                let (beats, db) = (flushing.clone(), db.clone());
+                async move { beats.flush(&db).await.map(drop) }
+            },
+        );
         routes()
             .into_app(state, limits)
             .layer(Extension(payments))
+            .layer(Extension(beats))
             .layer(Extension(alive))
     })
 }

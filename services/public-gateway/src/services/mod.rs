@@ -5,3 +5,4 @@ pub mod auth;
 pub mod orders;
 pub mod payments;
 pub mod profile;
+pub mod timers;
