@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 pub use config::{GatewayConfig, PaymentsConfig};
 
 use halo_mitras::Heartbeats;
-use routes::{auth, config as app_config, me, mitras, orders, presence, webhooks};
+use routes::{auth, chats, config as app_config, me, mitras, orders, presence, webhooks};
 use services::payments::Payments;
 use services::timers::spawn_every;
 
@@ -64,7 +64,9 @@ fn routes() -> EdgeRoutes {
     let mitra = OpenApiRouter::new()
         .routes(routes!(me::mitra_me, me::mitra_me_patch))
         .routes(routes!(presence::set))
-        .routes(routes!(presence::heartbeat));
+        .routes(routes!(presence::heartbeat))
+        .routes(routes!(chats::accept))
+        .routes(routes!(chats::decline));
     EdgeRoutes {
         doc: ApiDoc::openapi(),
         public,
@@ -79,8 +81,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// What builds the whole app from the edge's state, for
 /// `halo_web::edge_main` or a test. Fails on a bad Xendit setting, so
-/// start-up names it. The app also starts the order sweeper and the
-/// heartbeat flush, which stop once the app is dropped.
+/// start-up names it. The app also starts the order sweeper, the heartbeat
+/// flush and the matcher, which stop once the app is dropped.
 pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> Router + use<>> {
     let payments = Payments::from_config(&config.payments)?;
     let limits = config.edge.limits;
@@ -98,6 +100,7 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
                 async move { beats.flush(&db).await.map(drop) }
             },
         );
+        services::matching::start(&state, Arc::downgrade(&alive));
         routes()
             .into_app(state, limits)
             .layer(Extension(payments))

@@ -3,8 +3,10 @@
 //! one rule matching and ordering use. Sole writer of `mitra_profiles` and
 //! `mitra_presence`.
 
+mod capacity;
 mod listing;
 mod presence;
 
+pub use capacity::{lock_if_available, try_lock_if_available};
 pub use listing::{Availability, Cursor, MitraCard, Page, Rating, get, list};
 pub use presence::{Heartbeats, Presence, PresenceStatus, set_presence};

@@ -3,8 +3,10 @@
 //!
 //! Available means (issue 10): the mitra said `online`, their last
 //! heartbeat is within `mitra_stale_after_seconds`, their account is active,
-//! and the customers they hold (open invoices that chose them, for now) are
-//! fewer than `max_customers_per_mitra`. Suspended mitras are not listed.
+//! and the customers they hold are fewer than `max_customers_per_mitra`:
+//! the SQL functions `mitra_rank` and `mitra_load` (migration
+//! `..._chats.sql`), which matching and ordering use too. Suspended mitras
+//! are not listed.
 
 use std::fmt;
 use std::str::FromStr;
@@ -100,14 +102,9 @@ const CARDS: &str = "
            coalesce(p.bio, '') AS bio,
            coalesce(p.rating_count, 0) AS rating_count,
            coalesce(p.rating_sum, 0) AS rating_sum,
-           CASE WHEN pr.status = 'online' AND pr.last_beat_at > now() - make_interval(secs => $1)
-                THEN CASE WHEN (SELECT count(*) FROM orders o
-                                WHERE o.mitra_id = u.id AND o.status IN ('creating', 'pending_payment')) < $2
-                          THEN 0 ELSE 1 END
-                ELSE 2 END AS rank
+           mitra_rank(u.id, $1, $2) AS rank
     FROM users u
     LEFT JOIN mitra_profiles p ON p.mitra_id = u.id
-    LEFT JOIN mitra_presence pr ON pr.mitra_id = u.id
     WHERE u.user_type = 'mitra' AND u.status = 'active'";
 
 /// Where a page ends: the last mitra's availability rank and id. Opaque to

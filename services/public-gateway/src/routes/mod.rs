@@ -1,6 +1,7 @@
 //! HTTP shape only: extract, call a service function, map the result.
 
 pub mod auth;
+pub mod chats;
 pub mod config;
 pub mod me;
 pub mod mitras;

@@ -1,0 +1,31 @@
+//! The matcher every gateway instance runs: paid orders become offered
+//! chats, lapsed offers move on, waiting chats are tried again. Each part
+//! claims its rows with `FOR UPDATE SKIP LOCKED`, so instances share the
+//! work without doing any of it twice.
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use halo_web::EdgeState;
+
+use crate::services::timers::spawn_every;
+
+/// How often the matcher looks; an accept timeout fires at most this late.
+const MATCH_EVERY: Duration = Duration::from_secs(1);
+
+pub fn start(state: &EdgeState, alive: Weak<()>) {
+    let (db, knobs) = (state.db.clone(), state.knobs.clone());
+    spawn_every(MATCH_EVERY, alive, "matching", move || {
+        let (db, knobs) = (db.clone(), knobs.clone());
+        async move {
+            // Until the knobs have loaded there is nothing to match with.
+            let Ok(knobs) = knobs.current() else {
+                return Ok(());
+            };
+            halo_chats::dispatch_paid_orders(&db, &knobs.knobs).await?;
+            halo_chats::time_out_offers(&db, &knobs.knobs).await?;
+            halo_chats::retry_waiting(&db, &knobs.knobs).await?;
+            Ok(())
+        }
+    });
+}
