@@ -60,13 +60,19 @@ fn routes() -> EdgeRoutes {
         .routes(routes!(orders::create, orders::list))
         .routes(routes!(orders::get))
         .routes(routes!(mitras::list))
-        .routes(routes!(mitras::get));
+        .routes(routes!(mitras::get))
+        .routes(routes!(chats::client_list))
+        .routes(routes!(chats::client_get))
+        .routes(routes!(chats::client_end));
     let mitra = OpenApiRouter::new()
         .routes(routes!(me::mitra_me, me::mitra_me_patch))
         .routes(routes!(presence::set))
         .routes(routes!(presence::heartbeat))
         .routes(routes!(chats::accept))
-        .routes(routes!(chats::decline));
+        .routes(routes!(chats::decline))
+        .routes(routes!(chats::mitra_list))
+        .routes(routes!(chats::mitra_get))
+        .routes(routes!(chats::mitra_end));
     EdgeRoutes {
         doc: ApiDoc::openapi(),
         public,

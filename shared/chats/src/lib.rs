@@ -2,16 +2,23 @@
 //! mitra. A paid order becomes a chat offered to one mitra at a time; the
 //! mitra accepts or declines; a decline or an accept timeout re-offers it
 //! (never to the same mitra twice) until `match_wait_seconds`, then it is
-//! unserved and the order owed a refund. Sole writer of `chats` and
+//! unserved and the order owed a refund. An accepted chat runs until
+//! `ends_at` (or either side ends it). Sole writer of `chats` and
 //! `chat_offers`; writes its events to `outbox` in the same transaction.
 
+mod ending;
 mod matching;
 mod model;
+mod read;
 mod respond;
 mod sweep;
 
+pub use ending::{Party, end, end_due, warn_due};
 pub use matching::dispatch_paid_orders;
 pub use model::{ChatId, ChatStatus, CustomerAlias, MitraChat};
+pub use read::{
+    ChatMitra, CustomerChat, Page, customer_chat, customer_chats, mitra_chat, mitra_chats,
+};
 pub use respond::{accept, decline};
 pub use sweep::{retry_waiting, time_out_offers};
 
@@ -25,6 +32,9 @@ pub enum ChatError {
     /// declined, or answered otherwise).
     #[error("the offer is no longer open")]
     OfferClosed,
+    /// The chat has not started (still offered) or was never served.
+    #[error("the chat is not active")]
+    NotActive,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

@@ -25,6 +25,15 @@ pub enum ChatStatus {
 }
 
 impl ChatStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Offered => "offered",
+            Self::Active => "active",
+            Self::Ended => "ended",
+            Self::Unserved => "unserved",
+        }
+    }
+
     pub(crate) fn parse(status: &str) -> Self {
         match status {
             "offered" => Self::Offered,
@@ -67,12 +76,13 @@ pub struct MitraChat {
     pub offer_expires_at: Option<DateTime<Utc>>,
     pub started_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
 }
 
 /// The columns [`MitraRow`] reads, for `SELECT {MITRA_CHAT_COLUMNS} FROM
 /// chats c JOIN users u ON u.id = c.customer_id`.
 pub(crate) const MITRA_CHAT_COLUMNS: &str = "c.id, c.status, c.customer_id, u.display_name, \
-     c.duration_minutes, c.offer_expires_at, c.started_at, c.ends_at";
+     c.duration_minutes, c.offer_expires_at, c.started_at, c.ends_at, c.ended_at";
 
 #[derive(FromRow)]
 pub(crate) struct MitraRow {
@@ -84,6 +94,7 @@ pub(crate) struct MitraRow {
     offer_expires_at: Option<DateTime<Utc>>,
     started_at: Option<DateTime<Utc>>,
     ends_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
 }
 
 impl From<MitraRow> for MitraChat {
@@ -96,6 +107,7 @@ impl From<MitraRow> for MitraChat {
             offer_expires_at: row.offer_expires_at,
             started_at: row.started_at,
             ends_at: row.ends_at,
+            ended_at: row.ended_at,
         }
     }
 }

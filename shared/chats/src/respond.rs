@@ -7,7 +7,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::matching::{MATCHABLE_COLUMNS, Matchable, emit, offer_next};
-use crate::model::{MITRA_CHAT_COLUMNS, MitraChat, MitraRow};
+use crate::model::MitraChat;
 use crate::{ChatError, ChatId};
 
 /// Accepts an open offer: the chat is `active` from now until now plus the
@@ -42,7 +42,9 @@ pub async fn accept(db: &PgPool, mitra: Uuid, chat: ChatId) -> Result<MitraChat,
             return Err(ChatError::OfferClosed);
         }
     }
-    let view = mitra_chat(&mut tx, chat, mitra).await?;
+    let view = crate::read::mitra_chat(&mut *tx, mitra, chat)
+        .await?
+        .ok_or(ChatError::NotFound)?;
     tx.commit().await?;
     Ok(view)
 }
@@ -118,20 +120,4 @@ async fn offer_outcome(
             .fetch_optional(tx)
             .await?;
     row.map(|(outcome,)| outcome).ok_or(ChatError::NotFound)
-}
-
-async fn mitra_chat(
-    tx: &mut PgConnection,
-    chat: ChatId,
-    mitra: Uuid,
-) -> Result<MitraChat, ChatError> {
-    let row: MitraRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {MITRA_CHAT_COLUMNS} FROM chats c JOIN users u ON u.id = c.customer_id
-         WHERE c.id = $1 AND c.mitra_id = $2"
-    )))
-    .bind(chat.0)
-    .bind(mitra)
-    .fetch_one(tx)
-    .await?;
-    Ok(row.into())
 }

@@ -1,5 +1,6 @@
-//! The matcher every gateway instance runs: paid orders become offered
-//! chats, lapsed offers move on, waiting chats are tried again. Each part
+//! The chat timers every gateway instance runs: paid orders become offered
+//! chats, lapsed offers move on, waiting chats are tried again, chats near
+//! their end are warned and chats at their end are ended. Each part
 //! claims its rows with `FOR UPDATE SKIP LOCKED`, so instances share the
 //! work without doing any of it twice.
 
@@ -10,12 +11,13 @@ use halo_web::EdgeState;
 
 use crate::services::timers::spawn_every;
 
-/// How often the matcher looks; an accept timeout fires at most this late.
+/// How often the timers look: an accept timeout or a chat's end fires at
+/// most this late (the issue allows 2 s).
 const MATCH_EVERY: Duration = Duration::from_secs(1);
 
 pub fn start(state: &EdgeState, alive: Weak<()>) {
     let (db, knobs) = (state.db.clone(), state.knobs.clone());
-    spawn_every(MATCH_EVERY, alive, "matching", move || {
+    spawn_every(MATCH_EVERY, alive, "chat timers", move || {
         let (db, knobs) = (db.clone(), knobs.clone());
         async move {
             // Until the knobs have loaded there is nothing to match with.
@@ -25,6 +27,8 @@ pub fn start(state: &EdgeState, alive: Weak<()>) {
             halo_chats::dispatch_paid_orders(&db, &knobs.knobs).await?;
             halo_chats::time_out_offers(&db, &knobs.knobs).await?;
             halo_chats::retry_waiting(&db, &knobs.knobs).await?;
+            halo_chats::warn_due(&db, &knobs.knobs).await?;
+            halo_chats::end_due(&db).await?;
             Ok(())
         }
     });
