@@ -35,7 +35,7 @@ fn api_error(err: ChatError) -> ApiError {
 
 /// Accepts the chat offered to this mitra: it starts now and runs for the
 /// tier's duration. Repeating an accept answers the chat again.
-#[utoipa::path(post, path = "/api/mitra/chats/{id}/accept", tag = "chats", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/mitra/chats/{id}/accept", operation_id = "accept_chat", tag = "chats", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "the chat's id, from the chat.offered event")),
     responses(
         (status = 200, description = "the chat, `active`; the customer appears only by display name or alias",
@@ -59,7 +59,7 @@ pub async fn accept(
 /// Declines the chat offered to this mitra; it is offered to someone else
 /// at once (or given up when the customer chose this mitra only).
 /// Repeating a decline changes nothing.
-#[utoipa::path(post, path = "/api/mitra/chats/{id}/decline", tag = "chats", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/mitra/chats/{id}/decline", operation_id = "decline_chat", tag = "chats", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "the chat's id, from the chat.offered event")),
     responses(
         (status = 204, description = "declined"),
@@ -120,7 +120,7 @@ pub struct MitraChatPage {
 }
 
 /// The customer's chats, newest first.
-#[utoipa::path(get, path = "/api/client/chats", tag = "chats", security(("bearer" = [])), params(ClientListQuery),
+#[utoipa::path(get, path = "/api/client/chats", operation_id = "list_client_chats", tag = "chats", security(("bearer" = [])), params(ClientListQuery),
     responses(
         (status = 200, description = "a page of chats", body = CustomerChatPage,
             example = json!({"chats": [{"id": "019ab8f1-0c3d-7e21-8a7e-3f5b2c1d0e9f", "order_id": "019ab8f0-7a11-7c41-9a7e-3f5b2c1d0e9f",
@@ -145,7 +145,7 @@ pub async fn client_list(
 }
 
 /// One of the customer's chats; another's is 404.
-#[utoipa::path(get, path = "/api/client/chats/{id}", tag = "chats", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/client/chats/{id}", operation_id = "get_client_chat", tag = "chats", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "the chat's id")),
     responses(
         (status = 200, description = "the chat", body = CustomerChat),
@@ -164,7 +164,7 @@ pub async fn client_get(
 }
 
 /// The mitra's chats (offered to them, active, ended), newest first.
-#[utoipa::path(get, path = "/api/mitra/chats", tag = "chats", security(("bearer" = [])), params(MitraListQuery),
+#[utoipa::path(get, path = "/api/mitra/chats", operation_id = "list_mitra_chats", tag = "chats", security(("bearer" = [])), params(MitraListQuery),
     responses(
         (status = 200, description = "a page of chats; customers appear only by display name or alias", body = MitraChatPage),
         (status = 400, description = "`validation_failed` (field `limit`), or `bad_request` (a parameter is not \
@@ -191,7 +191,7 @@ pub async fn mitra_list(
 }
 
 /// A chat offered to or served by this mitra; any other is 404.
-#[utoipa::path(get, path = "/api/mitra/chats/{id}", tag = "chats", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/mitra/chats/{id}", operation_id = "get_mitra_chat", tag = "chats", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "the chat's id")),
     responses(
         (status = 200, description = "the chat", body = MitraChat),
@@ -218,7 +218,7 @@ async fn end(db: &PgPool, by: Party, id: Uuid) -> Result<StatusCode, ApiError> {
 
 /// Ends the customer's active chat now. Ending an ended chat again is a
 /// no-op.
-#[utoipa::path(post, path = "/api/client/chats/{id}/end", tag = "chats", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/client/chats/{id}/end", operation_id = "end_client_chat", tag = "chats", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "the chat's id")),
     responses(
         (status = 204, description = "ended (or already ended)"),
@@ -235,7 +235,7 @@ pub async fn client_end(
 
 /// Ends the mitra's active chat now. Ending an ended chat again is a
 /// no-op.
-#[utoipa::path(post, path = "/api/mitra/chats/{id}/end", tag = "chats", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/mitra/chats/{id}/end", operation_id = "end_mitra_chat", tag = "chats", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "the chat's id")),
     responses(
         (status = 204, description = "ended (or already ended)"),

@@ -36,7 +36,7 @@ pub struct MitraPage {
 /// The mitras, available ones first (then online but full, then offline),
 /// with their public profile. Availability changes all the time: a page
 /// is a snapshot.
-#[utoipa::path(get, path = "/api/client/mitras", tag = "mitras", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(get, path = "/api/client/mitras", operation_id = "list_mitras", tag = "mitras", security(("bearer" = [])), params(ListQuery),
     responses(
         (status = 200, description = "a page of mitras", body = MitraPage, example = json!({"mitras": [{"id": "019ab8f0-6d2e-7c41-9a7e-3f5b2c1d0e9f", "display_name": "Dewi",
                 "photo_url": "https://cdn.halobestie.id/mitra/dewi.jpg", "bio": "Pendengar yang sabar.",
@@ -73,7 +73,7 @@ pub async fn list(
 }
 
 /// One mitra's public profile and availability.
-#[utoipa::path(get, path = "/api/client/mitras/{id}", tag = "mitras", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/client/mitras/{id}", operation_id = "get_mitra", tag = "mitras", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "the mitra's id")),
     responses(
         (status = 200, description = "the mitra", body = MitraCard, example = json!({"id": "019ab8f0-6d2e-7c41-9a7e-3f5b2c1d0e9f", "display_name": "Dewi",

@@ -21,7 +21,7 @@ pub struct SetPresence {
 
 /// Goes online (taking chats from now on, and counted as a heartbeat) or
 /// offline (no new chats; chats already running go on).
-#[utoipa::path(put, path = "/api/mitra/presence", tag = "presence", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/mitra/presence", operation_id = "set_presence", tag = "presence", security(("bearer" = [])),
     request_body = SetPresence,
     responses((status = 200, description = "the status now", body = Presence,
         example = json!({"status": "online", "status_changed_at": "2026-11-26T08:00:00Z"}))))]
@@ -39,7 +39,7 @@ pub async fn set(
 /// Keeps an online mitra available: without a beat for
 /// `mitra_stale_after_seconds` they count as offline. It never changes the
 /// status a mitra set; a beat while offline is ignored.
-#[utoipa::path(post, path = "/api/mitra/presence/heartbeat", tag = "presence", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/mitra/presence/heartbeat", operation_id = "presence_heartbeat", tag = "presence", security(("bearer" = [])),
     responses((status = 204, description = "noted")))]
 pub async fn heartbeat(Extension(beats): Extension<Heartbeats>, auth: Auth) -> StatusCode {
     beats.beat(auth.user_id);
