@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # deploy/bench/webhook.sh: throughput and p99 of the Xendit webhook
-# (POST /api/shared/webhooks/xendit) at 64 connections, release build.
+# (POST /api/shared/webhooks/xendit) at 64 connections (CONNECTIONS), release build.
 #
 # It starts halo-core and public-gateway on a fresh database, seeds ORDERS
 # open orders with invoices, and runs wrk (-t2 -c64 -d$DURATION --latency)
@@ -18,7 +18,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DURATION=${DURATION:-15} ORDERS=${ORDERS:-20000} BUILD=${BUILD:-1}
+DURATION=${DURATION:-15} ORDERS=${ORDERS:-20000} BUILD=${BUILD:-1} CONNECTIONS=${CONNECTIONS:-64}
 WORK=/tmp/halo-bench-webhook
 PG_ADMIN=postgres://postgres:postgres@127.0.0.1:5432
 DB_NAME=halo_bench_webhook
@@ -68,8 +68,8 @@ FROM generate_series(1, $ORDERS) AS i;
 SQL
 psql "$DATABASE_URL" -At -F ' ' -c "SELECT id, invoice_id FROM orders" >"$WORK/orders.txt"
 
-log "wrk -t2 -c64 -d${DURATION}s POST /api/shared/webhooks/xendit"
-wrk -t2 -c64 -d"${DURATION}s" --latency -s deploy/bench/callbacks.lua "$url" \
+log "wrk -t2 -c$CONNECTIONS -d${DURATION}s POST /api/shared/webhooks/xendit"
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s deploy/bench/callbacks.lua "$url" \
   -- "$WORK/orders.txt" "$XENDIT_CALLBACK_TOKEN" | tee "$WORK/wrk.txt"
 
 rps=$(awk '/^Requests\/sec/ {print $2}' "$WORK/wrk.txt")
@@ -79,6 +79,6 @@ non2xx=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt")
 read -r events paid <<<"$(psql "$DATABASE_URL" -At -F ' ' -c \
   "SELECT (SELECT count(*) FROM payment_events), (SELECT count(*) FROM outbox WHERE topic = 'order.paid')")"
 echo
-echo "webhook at 64 connections: ${rps} req/s, p50 ${p50}, p99 ${p99}, non-2xx ${non2xx:-0}"
+echo "webhook at $CONNECTIONS connections: ${rps} req/s, p50 ${p50}, p99 ${p99}, non-2xx ${non2xx:-0}"
 echo "stored events: $events; orders paid (one outbox row each): $paid"
 psql "$PG_ADMIN/postgres" -q -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" || true

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Command 1 of the README: the whole stack on this machine. Starts (or
 # installs) Postgres and Valkey/Redis when none is reachable, creates the
-# database and migrates it, then runs the core, public-gateway on :3000 and
-# internal-cc on :3001 until Ctrl-C. Safe to re-run.
+# database and migrates it, then runs the core, the Xendit double on :3900,
+# public-gateway on :3000 and internal-cc on :3001 until Ctrl-C. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source deploy/local/lib.sh
@@ -18,10 +18,14 @@ CC_BOOTSTRAP_ADMIN_PASSWORD=$(head -c 12 /dev/urandom | base64 | tr -d '/+=\n')
 ENV
   log "wrote development secrets to $env_file"
 fi
-# Files written before the core required a service credential lack it.
-if ! grep -q '^CORE_SERVICE_SECRET=' "$env_file"; then
-  echo "CORE_SERVICE_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" >>"$env_file"
-fi
+# Secrets added since a file was first written are appended when missing.
+add_secret() { # NAME [PREFIX]
+  grep -q "^$1=" "$env_file" || echo "$1=${2:-}$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" >>"$env_file"
+}
+add_secret CORE_SERVICE_SECRET
+# The Xendit double accepts exactly this key and sends this token with callbacks.
+add_secret XENDIT_SECRET_KEY xnd_development_
+add_secret XENDIT_CALLBACK_TOKEN
 set -a
 # shellcheck disable=SC1090
 source "$env_file"
@@ -32,6 +36,12 @@ CORE_GRPC_URL=${CORE_GRPC_URL:-http://$CORE_GRPC_ADDR}
 # One core serves both edges here; in production each edge has its own.
 CORE_SURFACE=${CORE_SURFACE:-all}
 CC_ALLOWED_ORIGINS=${CC_ALLOWED_ORIGINS:-http://localhost:5173}
+# Payments go to the local Xendit double, which calls the gateway's webhook.
+XENDIT_DOUBLE_ADDR=${XENDIT_DOUBLE_ADDR:-127.0.0.1:3900}
+XENDIT_API_BASE_URL=http://$XENDIT_DOUBLE_ADDR
+XENDIT_CALLBACK_URL=${XENDIT_CALLBACK_URL:-http://127.0.0.1:3000/api/shared/webhooks/xendit}
+PAYMENT_SUCCESS_REDIRECT_URL=${PAYMENT_SUCCESS_REDIRECT_URL:-halobestie://payments/success}
+PAYMENT_FAILURE_REDIRECT_URL=${PAYMENT_FAILURE_REDIRECT_URL:-halobestie://payments/failure}
 LOG_FORMAT=${LOG_FORMAT:-text}
 RUST_LOG=${RUST_LOG:-info}
 set +a
@@ -54,6 +64,7 @@ stop() {
 trap stop INT TERM EXIT
 
 "$bin/halo-core" & pids+=($!)
+"$bin/xendit-double" & pids+=($!)
 HOST=127.0.0.1 PORT=3000 "$bin/public-gateway" & pids+=($!)
 HOST=127.0.0.1 PORT=3001 "$bin/internal-cc" & pids+=($!)
 
@@ -69,6 +80,8 @@ cat >&2 <<INFO
     core (gRPC)     $CORE_GRPC_ADDR          (grpcurl -plaintext $CORE_GRPC_ADDR list)
     Postgres        $DATABASE_URL
     Valkey/Redis    $REDIS_URL
+    Xendit double   $XENDIT_API_BASE_URL   (an invoice's invoice_url is its pay page: Pay / Expire buttons)
+                    callbacks to $XENDIT_CALLBACK_URL
   CC admin: $CC_BOOTSTRAP_ADMIN_EMAIL / $CC_BOOTSTRAP_ADMIN_PASSWORD   (secrets in $env_file)
   OTP codes are logged as "[OTP STUB] phone=... code=...".
   Stop everything with Ctrl-C.

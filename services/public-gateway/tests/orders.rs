@@ -94,6 +94,15 @@ async fn a_customer_orders_a_tier_pays_the_invoice_and_the_order_is_paid_with_on
         .await,
         1
     );
+    let payload: Value = sqlx::query_scalar("SELECT payload FROM outbox")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(payload["order_id"], json!(order_id));
+    assert_eq!(payload["mitra_id"], json!(mitra));
+    assert_eq!(payload["amount_idr"], 25000);
+    assert_eq!(payload["duration_minutes"], 30);
+    assert_eq!(payload["allow_fallback"], true);
 }
 
 #[tokio::test]
@@ -235,6 +244,36 @@ async fn a_callback_for_an_order_that_is_not_ours_is_stored_and_acknowledged() {
         app.count("SELECT count(*) FROM payment_events WHERE external_id = 'another-shop-order-17' AND raw LIKE '%another-shop-order-17%'")
             .await,
         1
+    );
+}
+
+#[tokio::test]
+async fn a_callback_that_is_not_an_invoice_callback_is_stored_and_refused_with_400() {
+    let app = spawn_paying_app(&[]).await;
+    let (access, order) = ordered(&app).await;
+    let mut body = app
+        .xendit
+        .callback_body(&app.invoice_of(&id_of(&order)), InvoiceStatus::Paid)
+        .unwrap();
+    body["external_id"] = json!("\u{0}");
+
+    let nul = app.callback(Some(XENDIT_CALLBACK_TOKEN), &body).await;
+    let shapeless = app
+        .callback(Some(XENDIT_CALLBACK_TOKEN), &json!({"hello": 1}))
+        .await;
+
+    for answer in [&nul, &shapeless] {
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{:?}", answer.body);
+        assert_eq!(answer.error_code(), "invalid_callback");
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM payment_events WHERE outcome = 'unreadable'")
+            .await,
+        2
+    );
+    assert_eq!(
+        status_of(&app, &access, &id_of(&order)).await,
+        "pending_payment"
     );
 }
 

@@ -70,6 +70,12 @@ pub struct Payment {
 
 /// An order as the apps see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"id": "019ab8f0-7a11-7c41-9a7e-3f5b2c1d0e9f", "status": "pending_payment",
+    "tier_id": "chat_30", "tier_label": "30 menit", "duration_minutes": 30, "amount_idr": 25000,
+    "currency": "IDR", "mitra_id": null, "allow_fallback": false,
+    "payment": {"invoice_url": "https://checkout.xendit.co/web/6745f0a1b2c3d4e5f6a7b8c9",
+                "expires_at": "2026-11-26T08:30:00Z"},
+    "paid_at": null, "created_at": "2026-11-26T08:00:00Z"}))]
 pub struct Order {
     #[schema(value_type = Uuid, example = "019ab8f0-6d2e-7c41-9a7e-3f5b2c1d0e9f")]
     pub id: OrderId,

@@ -138,6 +138,13 @@ async fn a_resent_callback_repeats_the_event_without_changing_the_invoice() {
     let bodies: Vec<_> = receiver.received().into_iter().map(|r| r.body).collect();
     assert_eq!(bodies.len(), 3);
     assert_eq!(bodies[0], bodies[1], "a duplicate is the same event");
+    assert_eq!(
+        bodies[0],
+        double
+            .callback_body(&invoice.id, InvoiceStatus::Paid)
+            .unwrap(),
+        "a test can post the very body the double sends"
+    );
     assert_eq!(bodies[2]["status"], "EXPIRED");
     let found = client.get_invoice(&invoice.id).await.unwrap();
     assert_eq!(found.status, InvoiceStatus::Paid);
@@ -190,4 +197,30 @@ async fn the_hosted_page_of_an_unknown_invoice_is_not_found() {
         .unwrap();
 
     assert_eq!(page.status(), 404);
+}
+
+#[tokio::test]
+async fn the_api_refuses_a_missing_key_and_a_body_that_is_not_json_as_xendit_does() {
+    let double = double(None).await;
+    let url = format!("{}/v2/invoices", double.url());
+    let http = reqwest::Client::new();
+
+    let anonymous = http.post(&url).body("{}").send().await.unwrap();
+    let garbage = http
+        .post(&url)
+        .basic_auth(SECRET_KEY, Some(""))
+        .body("amount=50000")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(garbage.status(), 400);
+    let body: serde_json::Value = garbage.json().await.unwrap();
+    assert_eq!(body["error_code"], "API_VALIDATION_ERROR");
+    assert_eq!(
+        double.create_requests(),
+        vec![serde_json::json!("amount=50000")]
+    );
+    assert!(double.invoices().is_empty());
 }

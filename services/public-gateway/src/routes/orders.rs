@@ -60,11 +60,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
         description = "one per order the customer means to make; reuse it when retrying")),
     request_body = CreateOrder,
     responses(
-        (status = 201, description = "the order, `pending_payment`, with `payment.invoice_url` to open", body = Order,
-            example = json!({"id": "019ab8f0-7a11-7c41-9a7e-3f5b2c1d0e9f", "status": "pending_payment", "tier_id": "chat_30",
-                "tier_label": "30 menit", "duration_minutes": 30, "amount_idr": 25000, "currency": "IDR", "mitra_id": null,
-                "allow_fallback": false, "payment": {"invoice_url": "https://checkout.xendit.co/web/6745f0a1b2c3d4e5f6a7b8c9",
-                "expires_at": "2026-11-26T08:30:00Z"}, "paid_at": null, "created_at": "2026-11-26T08:00:00Z"})),
+        (status = 201, description = "the order, `pending_payment`, with `payment.invoice_url` to open", body = Order),
         (status = 200, description = "the order this key already made (a retry)", body = Order),
         (status = 400, description = "`missing_idempotency_key` or `invalid_idempotency_key`", body = ErrorBody),
         (status = 409, description = "`mitra_unavailable` (the chosen mitra is inactive or has no free slot), \

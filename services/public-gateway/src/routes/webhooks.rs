@@ -73,7 +73,14 @@ pub async fn xendit(
     }
     // Postgres text holds no NUL; a body with one is unreadable anyway.
     let raw = String::from_utf8_lossy(&body).replace('\0', "\u{fffd}");
-    let callback = serde_json::from_slice::<InvoiceCallback>(&body).ok();
+    // An escaped NUL (`\u0000`) parses, but no id of ours or Xendit's has one.
+    let callback = serde_json::from_slice::<InvoiceCallback>(&body)
+        .ok()
+        .filter(|c| {
+            ![&c.id, &c.external_id, &c.currency]
+                .iter()
+                .any(|f| f.contains('\0'))
+        });
     let report = callback.as_ref().map(InvoiceReport::from);
     let outcome = halo_orders::record_callback(&db, &raw, report.as_ref())
         .await

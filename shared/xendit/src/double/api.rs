@@ -45,7 +45,16 @@ async fn create(State(double): State<XenditDouble>, headers: HeaderMap, body: By
         Ok(failure) => failure,
         Err((status, code, message)) => return error(status, code, message),
     };
-    let raw: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let Ok(raw) = serde_json::from_slice::<Value>(&body) else {
+        let text = String::from_utf8_lossy(&body).into_owned();
+        double.state().requests.push(Value::String(text));
+        let answer = error(
+            StatusCode::BAD_REQUEST,
+            "API_VALIDATION_ERROR",
+            "the body is not JSON",
+        );
+        return late(failure, answer).await;
+    };
     double.state().requests.push(raw.clone());
     let answer = match serde_json::from_value::<CreateRequest>(raw) {
         Ok(request) => match validate(&request) {

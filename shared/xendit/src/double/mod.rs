@@ -154,7 +154,8 @@ impl XenditDouble {
     }
 
     /// The JSON bodies of every authenticated `POST /v2/invoices`, oldest
-    /// first, refused ones included: what the caller really sent.
+    /// first, refused ones included: what the caller really sent (a body
+    /// that is not JSON appears as a string).
     pub fn create_requests(&self) -> Vec<Value> {
         self.state().requests.clone()
     }
