@@ -169,7 +169,7 @@ run_schemathesis() {
     --report junit --report-dir ".local/contract-report/$name" || status=1
 }
 run_schemathesis public-gateway "$gateway" "$customer_token"
-run_schemathesis public-gateway-mitra "$gateway" "$mitra_token" --include-path-regex '^/api/mitra/(me|presence(/heartbeat)?|chats/.*)$'
+run_schemathesis public-gateway-mitra "$gateway" "$mitra_token" --include-path-regex '^/api/mitra/(me|presence(/heartbeat)?|chats(/.*)?)$'
 run_schemathesis internal-cc "$cc" "$admin_token"
 
 if [ "$status" != 0 ]; then
