@@ -49,19 +49,36 @@ CREATE TABLE chat_offers (
 );
 CREATE INDEX chat_offers_by_mitra ON chat_offers (mitra_id, offered_at DESC);
 
--- Owner: halo-mitras. How many customers a mitra holds now: open invoices
--- that chose them, paid orders that chose them and wait for their chat,
--- and offered or active chats. Capacity is `mitra_load(id) < max`, checked
--- under `pg_advisory_xact_lock(hashtextextended(id::text, 9))`, the lock
--- every writer that adds load takes (ordering and matching alike).
+-- Owner: halo-mitras. How many customers each mitra holds now (mitras
+-- holding none are absent): open invoices that chose them, paid orders
+-- that chose them and wait for their chat (their `order.paid` event is not
+-- yet delivered: the matcher marks it in the transaction that creates the
+-- chat), and offered or active chats. Each part reads a partial index.
+-- Capacity is `mitra_load(id) < max`, checked under
+-- `pg_advisory_xact_lock(hashtextextended(id::text, 9))`, the lock every
+-- writer that adds load takes (ordering and matching alike); matching
+-- ranks every candidate at once from this view.
+CREATE VIEW mitra_loads AS
+    SELECT mitra_id, count(*) AS load FROM (
+        SELECT o.mitra_id FROM orders o
+        WHERE o.mitra_id IS NOT NULL AND o.status IN ('creating', 'pending_payment')
+        UNION ALL
+        SELECT (e.payload ->> 'mitra_id')::uuid FROM outbox e
+        WHERE e.topic = 'order.paid' AND e.delivered_at IS NULL
+        UNION ALL
+        SELECT c.mitra_id FROM chats c WHERE c.status IN ('offered', 'active')
+    ) held
+    WHERE mitra_id IS NOT NULL
+    GROUP BY mitra_id;
+
+-- Owner: halo-mitras. One mitra's load, from the view.
 CREATE FUNCTION mitra_load(mitra uuid) RETURNS bigint
 LANGUAGE sql STABLE AS $$
-    SELECT (SELECT count(*) FROM orders o
-            WHERE o.mitra_id = mitra
-              AND (o.status IN ('creating', 'pending_payment')
-                   OR (o.status = 'paid' AND NOT EXISTS (SELECT 1 FROM chats c WHERE c.order_id = o.id))))
-         + (SELECT count(*) FROM chats c WHERE c.mitra_id = mitra AND c.status IN ('offered', 'active'))
+    SELECT coalesce((SELECT l.load FROM mitra_loads l WHERE l.mitra_id = mitra), 0)
 $$;
+-- Owner: halo-chats (an index on halo-orders' outbox, for mitra_load).
+CREATE INDEX outbox_paid_awaiting_chat ON outbox (((payload ->> 'mitra_id')::uuid))
+    WHERE topic = 'order.paid' AND delivered_at IS NULL;
 
 -- Owner: halo-mitras. 0 available, 1 online and beating but full, 2
 -- offline (said so, silent longer than `stale_after_seconds`, or not

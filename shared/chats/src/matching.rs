@@ -128,7 +128,9 @@ async fn offered_before(
     .await
 }
 
-/// Available mitras never offered this chat, best first.
+/// Available mitras never offered this chat, best first: the same rule as
+/// `mitra_rank(...) = 0`, set-based so one query ranks every mitra (each
+/// pick is re-checked under the mitra's lock anyway).
 async fn anyone(
     tx: &mut PgConnection,
     knobs: &Knobs,
@@ -136,9 +138,12 @@ async fn anyone(
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT p.mitra_id FROM mitra_presence p
-         WHERE mitra_rank(p.mitra_id, $2, $3) = 0
+         JOIN users u ON u.id = p.mitra_id AND u.user_type = 'mitra' AND u.status = 'active'
+         LEFT JOIN mitra_loads l ON l.mitra_id = p.mitra_id
+         WHERE p.status = 'online' AND p.last_beat_at > now() - make_interval(secs => $2)
+           AND coalesce(l.load, 0) < $3
            AND NOT EXISTS (SELECT 1 FROM chat_offers o WHERE o.chat_id = $1 AND o.mitra_id = p.mitra_id)
-         ORDER BY mitra_load(p.mitra_id),
+         ORDER BY coalesce(l.load, 0),
                   greatest(p.status_changed_at,
                            (SELECT max(c.started_at) FROM chats c WHERE c.mitra_id = p.mitra_id)),
                   p.mitra_id
