@@ -91,12 +91,26 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// flush and the matcher, which stop once the app is dropped.
 pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> Router + use<>> {
     let payments = Payments::from_config(&config.payments)?;
+    // The sweeper's own connection: its work never waits for, or takes, a
+    // request's, and after a Postgres restart its dead connection never
+    // reaches a request.
+    let sweeper_db = halo_db::connect_lazy(&halo_db::DbConfig {
+        url: config.edge.database_url.clone(),
+        max_connections: 1,
+    })?;
+    // Likewise one connection for the heartbeat flush and the chat timers
+    // (which run one after the other), apart from the order sweeper's so
+    // neither delays the other.
+    let timers_db = halo_db::connect_lazy(&halo_db::DbConfig {
+        url: config.edge.database_url.clone(),
+        max_connections: 1,
+    })?;
     let limits = config.edge.limits;
     Ok(move |state: EdgeState| {
         let alive = Arc::new(());
-        payments.start_sweeper(state.db.clone(), Arc::downgrade(&alive));
+        payments.start_sweeper(sweeper_db, Arc::downgrade(&alive));
         let beats = Heartbeats::default();
-        let (flushing, db) = (beats.clone(), state.db.clone());
+        let (flushing, db) = (beats.clone(), timers_db.clone());
         spawn_every(
             FLUSH_BEATS_EVERY,
             Arc::downgrade(&alive),
@@ -106,7 +120,7 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
                 async move { beats.flush(&db).await.map(drop) }
             },
         );
-        services::matching::start(&state, Arc::downgrade(&alive));
+        services::matching::start(timers_db, state.knobs.clone(), Arc::downgrade(&alive));
         routes()
             .into_app(state, limits)
             .layer(Extension(payments))

@@ -31,6 +31,13 @@ fn id_of(order: &Value) -> String {
     order["id"].as_str().expect("an order id").to_owned()
 }
 
+/// The PAID callback Xendit would send for `order`, for a test to alter.
+fn paid_callback(app: &PayingApp, order: &Value) -> Value {
+    app.xendit
+        .callback_body(&app.invoice_of(&id_of(order)), InvoiceStatus::Paid)
+        .unwrap()
+}
+
 async fn status_of(app: &PayingApp, access: &str, order_id: &str) -> String {
     let answer = app
         .get(&format!("/api/client/orders/{order_id}"), access)
@@ -181,10 +188,7 @@ async fn an_unpaid_order_expires_locally_and_a_later_payment_still_makes_it_paid
 async fn a_callback_with_a_missing_or_wrong_token_is_refused_and_changes_nothing() {
     let app = spawn_paying_app(&[]).await;
     let (access, order) = ordered(&app).await;
-    let body = app
-        .xendit
-        .callback_body(&app.invoice_of(&id_of(&order)), InvoiceStatus::Paid)
-        .unwrap();
+    let body = paid_callback(&app, &order);
 
     let missing = app.callback(None, &body).await;
     let wrong = app.callback(Some("not-the-token"), &body).await;
@@ -204,10 +208,7 @@ async fn a_callback_with_a_missing_or_wrong_token_is_refused_and_changes_nothing
 async fn a_payment_of_the_wrong_amount_flags_the_order_and_is_acknowledged() {
     let app = spawn_paying_app(&[]).await;
     let (access, order) = ordered(&app).await;
-    let mut body = app
-        .xendit
-        .callback_body(&app.invoice_of(&id_of(&order)), InvoiceStatus::Paid)
-        .unwrap();
+    let mut body = paid_callback(&app, &order);
     body["amount"] = json!(1000);
 
     let answer = app.callback(Some(XENDIT_CALLBACK_TOKEN), &body).await;
@@ -230,10 +231,7 @@ async fn a_payment_of_the_wrong_amount_flags_the_order_and_is_acknowledged() {
 async fn a_callback_for_an_order_that_is_not_ours_is_stored_and_acknowledged() {
     let app = spawn_paying_app(&[]).await;
     let (_, order) = ordered(&app).await;
-    let mut body = app
-        .xendit
-        .callback_body(&app.invoice_of(&id_of(&order)), InvoiceStatus::Paid)
-        .unwrap();
+    let mut body = paid_callback(&app, &order);
     body["external_id"] = json!("another-shop-order-17");
 
     let answer = app.callback(Some(XENDIT_CALLBACK_TOKEN), &body).await;
@@ -251,10 +249,7 @@ async fn a_callback_for_an_order_that_is_not_ours_is_stored_and_acknowledged() {
 async fn a_callback_that_is_not_an_invoice_callback_is_stored_and_refused_with_400() {
     let app = spawn_paying_app(&[]).await;
     let (access, order) = ordered(&app).await;
-    let mut body = app
-        .xendit
-        .callback_body(&app.invoice_of(&id_of(&order)), InvoiceStatus::Paid)
-        .unwrap();
+    let mut body = paid_callback(&app, &order);
     body["external_id"] = json!("\u{0}");
 
     let nul = app.callback(Some(XENDIT_CALLBACK_TOKEN), &body).await;

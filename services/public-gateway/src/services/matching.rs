@@ -7,7 +7,8 @@
 use std::sync::Weak;
 use std::time::Duration;
 
-use halo_web::EdgeState;
+use halo_web::KnobCache;
+use sqlx::PgPool;
 
 use crate::services::timers::spawn_every;
 
@@ -15,8 +16,7 @@ use crate::services::timers::spawn_every;
 /// most this late (the issue allows 2 s).
 const MATCH_EVERY: Duration = Duration::from_secs(1);
 
-pub fn start(state: &EdgeState, alive: Weak<()>) {
-    let (db, knobs) = (state.db.clone(), state.knobs.clone());
+pub fn start(db: PgPool, knobs: KnobCache, alive: Weak<()>) {
     spawn_every(MATCH_EVERY, alive, "chat timers", move || {
         let (db, knobs) = (db.clone(), knobs.clone());
         async move {
