@@ -43,18 +43,9 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 psql "$PG_ADMIN/postgres" -q -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME"
 "$bin/halo-core" migrate >"$WORK/migrate.log" 2>&1
 
-core_port=$(free_port) gateway_port=$(free_port)
-export AUTH_JWT_SECRET CORE_SERVICE_SECRET XENDIT_CALLBACK_TOKEN
-AUTH_JWT_SECRET=$(secret) CORE_SERVICE_SECRET=$(secret) XENDIT_CALLBACK_TOKEN=$(secret)
-export CORE_GRPC_ADDR=127.0.0.1:$core_port CORE_GRPC_URL=http://127.0.0.1:$core_port CORE_SURFACE=public
-# Never called during the run: no order is due for reconciliation.
-export XENDIT_SECRET_KEY=xnd_development_bench XENDIT_API_BASE_URL=http://127.0.0.1:9
-export RUST_LOG=warn
-"$bin/halo-core" >"$WORK/core.log" 2>&1 & PIDS+=($!)
-HOST=127.0.0.1 PORT=$gateway_port "$bin/public-gateway" >"$WORK/gateway.log" 2>&1 & PIDS+=($!)
-url=http://127.0.0.1:$gateway_port
-for _ in $(seq 1 100); do curl -fs "$url/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fs "$url/readyz" >/dev/null || { log "the gateway did not become ready"; exit 1; }
+# shellcheck source=deploy/bench/stack.sh
+source deploy/bench/stack.sh
+start_gateway_stack
 
 log "seeding $ORDERS open orders"
 psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 <<SQL

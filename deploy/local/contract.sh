@@ -27,7 +27,7 @@
 # Phases: examples, coverage, fuzzing; stateful is off (no links).
 #
 # Tokens: an anonymous customer's for public-gateway (so /api/mitra answers
-# 403, documented), then a signed-in mitra's for /api/mitra/me, and the
+# 403, documented), then a signed-in mitra's for /api/mitra/me, presence and chats, and the
 # bootstrap admin's for internal-cc. Google and Apple
 # sign-in point at a local JWKS server with no keys; payments at the Xendit
 # double (`xendit-double`), so orders really open invoices, and the
@@ -168,7 +168,7 @@ run_schemathesis() {
     --report junit --report-dir ".local/contract-report/$name" || status=1
 }
 run_schemathesis public-gateway "$gateway" "$customer_token"
-run_schemathesis public-gateway-mitra "$gateway" "$mitra_token" --include-path-regex '^/api/mitra/me$'
+run_schemathesis public-gateway-mitra "$gateway" "$mitra_token" --include-path-regex '^/api/mitra/(me|presence(/heartbeat)?|chats(/.*)?)$'
 run_schemathesis internal-cc "$cc" "$admin_token"
 
 if [ "$status" != 0 ]; then

@@ -146,11 +146,14 @@ impl TestStack {
         edge_env(&self.db.url, &self.core.url, extra)
     }
 
-    /// Registers an active mitra the way the CC will.
+    /// Registers an active mitra the way the CC will, online and just
+    /// beating (available), as if their app had opened.
     pub async fn register_mitra(&self, phone_e164: &str) -> Uuid {
         let id = Uuid::now_v7();
         sqlx::query(
-            "INSERT INTO users (id, user_type, phone, display_name) VALUES ($1, 'mitra', $2, 'Mitra')",
+            "WITH mitra AS (INSERT INTO users (id, user_type, phone, display_name)
+                            VALUES ($1, 'mitra', $2, 'Mitra') RETURNING id)
+             INSERT INTO mitra_presence (mitra_id, status) SELECT id, 'online' FROM mitra",
         )
         .bind(id)
         .bind(phone_e164)

@@ -17,8 +17,15 @@ use utoipa_axum::routes;
 
 pub use config::{GatewayConfig, PaymentsConfig};
 
-use routes::{auth, config as app_config, me, orders, webhooks};
+use halo_mitras::Heartbeats;
+use routes::{auth, chats, config as app_config, me, mitras, orders, presence, webhooks};
 use services::payments::Payments;
+use services::timers::spawn_every;
+
+/// How far a heartbeat may lag in Postgres: far below the staleness bound
+/// (at least 2 × the 30 s cadence), and one statement a second per
+/// instance whatever the number of mitras.
+const FLUSH_BEATS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Every route of the gateway: the public ones listed in one place, the
 /// rest behind their namespace's user-type guard.
@@ -42,8 +49,21 @@ fn routes() -> EdgeRoutes {
     let customer = OpenApiRouter::new()
         .routes(routes!(me::client_me, me::client_me_patch))
         .routes(routes!(orders::create, orders::list))
-        .routes(routes!(orders::get));
-    let mitra = OpenApiRouter::new().routes(routes!(me::mitra_me, me::mitra_me_patch));
+        .routes(routes!(orders::get))
+        .routes(routes!(mitras::list))
+        .routes(routes!(mitras::get))
+        .routes(routes!(chats::client_list))
+        .routes(routes!(chats::client_get))
+        .routes(routes!(chats::client_end));
+    let mitra = OpenApiRouter::new()
+        .routes(routes!(me::mitra_me, me::mitra_me_patch))
+        .routes(routes!(presence::set))
+        .routes(routes!(presence::heartbeat))
+        .routes(routes!(chats::accept))
+        .routes(routes!(chats::decline))
+        .routes(routes!(chats::mitra_list))
+        .routes(routes!(chats::mitra_get))
+        .routes(routes!(chats::mitra_end));
     EdgeRoutes {
         doc: halo_web::edge_document("Halo Bestie public API", "For client_app and mitra_app."),
         public,
@@ -58,8 +78,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// What builds the whole app from the edge's state, for
 /// `halo_web::edge_main` or a test. Fails on a bad Xendit setting, so
-/// start-up names it. The app also starts the order sweeper, which stops
-/// once the app is dropped.
+/// start-up names it. The app also starts the order sweeper, the heartbeat
+/// flush and the matcher, which stop once the app is dropped.
 pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> Router + use<>> {
     let payments = Payments::from_config(&config.payments)?;
     // The sweeper's own connection: its work never waits for, or takes, a
@@ -71,13 +91,33 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
         // Background work: a ping per sweep costs no request anything.
         ping_when_idle_for: std::time::Duration::ZERO,
     })?;
+    // Likewise one connection for the heartbeat flush and the chat timers
+    // (which run one after the other), apart from the order sweeper's so
+    // neither delays the other.
+    let timers_db = halo_db::connect_lazy(&halo_db::DbConfig {
+        url: config.edge.database_url.clone(),
+        max_connections: 1,
+    })?;
     let limits = config.edge.limits;
     Ok(move |state: EdgeState| {
         let alive = Arc::new(());
         payments.start_sweeper(sweeper_db, Arc::downgrade(&alive));
+        let beats = Heartbeats::default();
+        let (flushing, db) = (beats.clone(), timers_db.clone());
+        spawn_every(
+            FLUSH_BEATS_EVERY,
+            Arc::downgrade(&alive),
+            "heartbeat flush",
+            move || {
+                let (beats, db) = (flushing.clone(), db.clone());
+                async move { beats.flush(&db).await.map(drop) }
+            },
+        );
+        services::matching::start(timers_db, state.knobs.clone(), Arc::downgrade(&alive));
         routes()
             .into_app(state, limits)
             .layer(Extension(payments))
+            .layer(Extension(beats))
             .layer(Extension(alive))
     })
 }

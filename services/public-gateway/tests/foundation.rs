@@ -300,3 +300,23 @@ async fn shutdown_lets_an_in_flight_request_finish_and_then_refuses_new_ones() {
         "new connections are refused"
     );
 }
+
+#[test]
+fn every_operation_has_its_own_operation_id_as_openapi_requires() {
+    let doc = serde_json::to_value(public_gateway::openapi()).unwrap();
+    let mut ids: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|operation| operation["operationId"].as_str().map(str::to_owned))
+        .collect();
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        count,
+        "duplicate operationIds: generated clients break on them"
+    );
+}

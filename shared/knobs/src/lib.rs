@@ -135,6 +135,17 @@ pub const KNOBS: &[Knob] = &[
         description: "How long a customer has to pay an order's invoice before it expires \
                       (the invoice's duration at the payment provider and the order's local expiry).",
     },
+    Knob {
+        key: "match_wait_seconds",
+        kind: Kind::Integer { min: 30, max: 3600 },
+        description: "How long a paid order keeps being offered to mitras (declines and accept timeouts \
+                      re-offer it) before it is given up as unserved and flagged for a refund.",
+    },
+    Knob {
+        key: "chat_end_warning_seconds",
+        kind: Kind::Integer { min: 10, max: 1800 },
+        description: "How long before a chat's end both sides are told it is ending soon.",
+    },
 ];
 
 pub fn knob(key: &str) -> Option<&'static Knob> {
@@ -184,6 +195,8 @@ pub struct Knobs {
     pub refresh_max_per_session_per_hour: i64,
     pub refresh_max_per_ip_per_hour: i64,
     pub payment_window_seconds: i64,
+    pub match_wait_seconds: i64,
+    pub chat_end_warning_seconds: i64,
 }
 
 /// The body of `GET /api/shared/config`: prices, support handles and the
@@ -267,6 +280,8 @@ impl Knobs {
             refresh_max_per_session_per_hour: get(values, "refresh_max_per_session_per_hour")?,
             refresh_max_per_ip_per_hour: get(values, "refresh_max_per_ip_per_hour")?,
             payment_window_seconds: get(values, "payment_window_seconds")?,
+            match_wait_seconds: get(values, "match_wait_seconds")?,
+            chat_end_warning_seconds: get(values, "chat_end_warning_seconds")?,
         })
     }
 }

@@ -93,7 +93,7 @@ pub async fn create(
             .iter()
             .find(|t| t.id == new.tier_id)
             .ok_or(OrderError::UnknownTier)?;
-        check_mitra(&mut tx, new.mitra_id, knobs.max_customers_per_mitra).await?;
+        check_mitra(&mut tx, new.mitra_id, knobs).await?;
         let id = Uuid::now_v7();
         let inserted: Option<(Uuid,)> = sqlx::query_as(
             "INSERT INTO orders (id, customer_id, idempotency_key, request_hash, tier_id, tier_label,
@@ -196,47 +196,30 @@ async fn existing(
     }))
 }
 
-/// Statuses that hold a slot of the chosen mitra: the invoice is open.
-const HOLDING: &str = "status IN ('creating', 'pending_payment')";
-
-/// The chosen mitra must be active with a free slot; without a choice,
-/// some mitra must be. Until presence lands (the chats issue), "available"
-/// means active. The lock serialises orders for one mitra until this
-/// transaction commits, so two orders never take the last slot twice.
+/// The chosen mitra must be available (issue 10's rule, in
+/// `halo_mitras`); without a choice, some mitra must be. The chosen
+/// mitra's capacity lock serialises everything that adds to their load
+/// until this transaction commits, so two orders never take the last slot
+/// twice.
 async fn check_mitra(
     tx: &mut Transaction<'_, Postgres>,
     mitra_id: Option<Uuid>,
-    max_customers: i64,
+    knobs: &Knobs,
 ) -> Result<(), OrderError> {
     match mitra_id {
         Some(mitra_id) => {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 9))")
-                .bind(mitra_id)
-                .execute(&mut **tx)
-                .await?;
-            let available: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT EXISTS (SELECT 1 FROM users
-                                WHERE id = $1 AND user_type = 'mitra' AND status = 'active')
-                    AND (SELECT count(*) FROM orders WHERE mitra_id = $1 AND {HOLDING}) < $2"
-            )))
-            .bind(mitra_id)
-            .bind(max_customers)
-            .fetch_one(&mut **tx)
-            .await?;
-            if available {
+            if halo_mitras::lock_if_available(&mut *tx, knobs, mitra_id).await? {
                 Ok(())
             } else {
                 Err(OrderError::MitraUnavailable)
             }
         }
         None => {
-            let anyone: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT EXISTS (
-                     SELECT 1 FROM users u
-                     WHERE u.user_type = 'mitra' AND u.status = 'active'
-                       AND (SELECT count(*) FROM orders o WHERE o.mitra_id = u.id AND o.{HOLDING}) < $1)"
-            )))
-            .bind(max_customers)
+            let anyone: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM mitra_presence p WHERE mitra_rank(p.mitra_id, $1, $2) = 0)",
+            )
+            .bind(knobs.mitra_stale_after_seconds as f64)
+            .bind(knobs.max_customers_per_mitra)
             .fetch_one(&mut **tx)
             .await?;
             if anyone {

@@ -7,12 +7,14 @@ mod create;
 mod model;
 mod payment;
 mod read;
+mod refund;
 mod sweep;
 
 pub use create::{Created, InvoiceOptions, NewOrder, create};
 pub use model::{Idr, Order, OrderId, OrderStatus, Payment};
 pub use payment::{InvoiceReport, Outcome, record_callback};
 pub use read::{Page, get, list};
+pub use refund::mark_refund_required;
 pub use sweep::{abandon_stale, expire_due, reconcile_due};
 
 /// Why an order could not be made.

@@ -2,7 +2,6 @@
 //! double, without an edge: what several gateway instances doing the same
 //! thing at once may and may not do.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use halo_knobs::Knobs;
@@ -10,7 +9,6 @@ use halo_orders::{Created, InvoiceOptions, NewOrder, Order, OrderStatus, Outcome
 use halo_testkit::TestDb;
 use halo_xendit::double::{DoubleConfig, XenditDouble};
 use halo_xendit::{XenditClient, XenditConfig};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 struct Setup {
@@ -41,8 +39,13 @@ async fn setup() -> Setup {
         .execute(&db.pool)
         .await
         .unwrap();
-    sqlx::query("INSERT INTO users (id, user_type, phone) VALUES ($1, 'mitra', '+6281200000001')")
-        .bind(Uuid::now_v7())
+    // An available mitra: ordering needs one.
+    sqlx::query(
+        "WITH mitra AS (INSERT INTO users (id, user_type, phone) VALUES ($1, 'mitra', '+6281200000001')
+                        RETURNING id)
+         INSERT INTO mitra_presence (mitra_id, status) SELECT id, 'online' FROM mitra",
+    )
+    .bind(Uuid::now_v7())
         .execute(&db.pool)
         .await
         .unwrap();
@@ -54,13 +57,8 @@ async fn setup() -> Setup {
     }
 }
 
-async fn knobs(db: &PgPool) -> Knobs {
-    let rows: Vec<(String, serde_json::Value)> =
-        sqlx::query_as("SELECT key, value FROM app_config")
-            .fetch_all(db)
-            .await
-            .unwrap();
-    Knobs::from_values(&rows.into_iter().collect::<BTreeMap<_, _>>()).unwrap()
+async fn knobs(db: &TestDb) -> Knobs {
+    Knobs::from_values(&db.knob_values().await).unwrap()
 }
 
 impl Setup {
@@ -79,7 +77,7 @@ impl Setup {
         match halo_orders::create(
             &self.db.pool,
             &self.client,
-            &knobs(&self.db.pool).await,
+            &knobs(&self.db).await,
             &options,
             &new,
         )

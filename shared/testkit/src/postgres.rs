@@ -42,6 +42,17 @@ impl TestDb {
             .expect("migrations apply to a fresh database");
         Self { pool, url, name }
     }
+
+    /// The DB knobs as stored (`app_config`), for `Knobs::from_values` in
+    /// tests that call domain functions without an edge's knob cache.
+    pub async fn knob_values(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        let rows: Vec<(String, serde_json::Value)> =
+            sqlx::query_as("SELECT key, value FROM app_config")
+                .fetch_all(&self.pool)
+                .await
+                .expect("app_config reads");
+        rows.into_iter().collect()
+    }
 }
 
 impl Drop for TestDb {

@@ -1,7 +1,26 @@
 //! HTTP shape only: extract, call a service function, map the result.
 
 pub mod auth;
+pub mod chats;
 pub mod config;
 pub mod me;
+pub mod mitras;
 pub mod orders;
+pub mod presence;
 pub mod webhooks;
+
+use halo_proto::ApiError;
+
+/// A list's `limit` parameter: 1 to 100, default 20.
+pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(20);
+    if (1..=100).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::invalid_field(
+            "limit",
+            "out_of_range",
+            "limit is 1 to 100",
+        ))
+    }
+}

@@ -136,14 +136,7 @@ pub async fn list(
     auth: Auth,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<OrderPage>, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            "out_of_range",
-            "limit is 1 to 100",
-        ));
-    }
+    let limit = super::page_limit(query.limit)?;
     let page = halo_orders::list(&db, auth.user_id, query.cursor.map(OrderId), limit)
         .await
         .map_err(|e| db_error("listing orders failed", e))?;

@@ -2,6 +2,8 @@
 //! DB) and shapes the answer for the apps.
 
 pub mod auth;
+pub mod matching;
 pub mod orders;
 pub mod payments;
 pub mod profile;
+pub mod timers;

@@ -74,18 +74,10 @@ impl Payments {
             .map_or(Duration::from_secs(60), |c| {
                 c.options.wait_for_concurrent + Duration::from_secs(30)
             });
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(SWEEP_EVERY);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if alive.strong_count() == 0 {
-                    return;
-                }
-                if let Err(err) = sweep(&db, provider.as_deref(), abandon_after).await {
-                    tracing::warn!(error = %err, "order sweep failed; retrying next tick");
-                }
-            }
+        crate::services::timers::spawn_every(SWEEP_EVERY, alive, "order sweep", move || {
+            let db = db.clone();
+            let provider = provider.clone();
+            async move { sweep(&db, provider.as_deref(), abandon_after).await }
         });
     }
 }
