@@ -76,6 +76,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().assemble(None).1
 }
 
+/// One connection for one kind of background work. Pinged before each use:
+/// a ping per sweep costs no request anything.
+fn background_pool(config: &GatewayConfig) -> anyhow::Result<sqlx::PgPool> {
+    halo_db::connect_lazy(&halo_db::DbConfig {
+        url: config.edge.database_url.clone(),
+        max_connections: 1,
+        ping_when_idle_for: std::time::Duration::ZERO,
+    })
+}
+
 /// What builds the whole app from the edge's state, for
 /// `halo_web::edge_main` or a test. Fails on a bad Xendit setting, so
 /// start-up names it. The app also starts the order sweeper, the heartbeat
@@ -85,19 +95,11 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
     // The sweeper's own connection: its work never waits for, or takes, a
     // request's, and after a Postgres restart its dead connection never
     // reaches a request.
-    let sweeper_db = halo_db::connect_lazy(&halo_db::DbConfig {
-        url: config.edge.database_url.clone(),
-        max_connections: 1,
-        // Background work: a ping per sweep costs no request anything.
-        ping_when_idle_for: std::time::Duration::ZERO,
-    })?;
+    let sweeper_db = background_pool(config)?;
     // Likewise one connection for the heartbeat flush and the chat timers
     // (which run one after the other), apart from the order sweeper's so
     // neither delays the other.
-    let timers_db = halo_db::connect_lazy(&halo_db::DbConfig {
-        url: config.edge.database_url.clone(),
-        max_connections: 1,
-    })?;
+    let timers_db = background_pool(config)?;
     let limits = config.edge.limits;
     Ok(move |state: EdgeState| {
         let alive = Arc::new(());
