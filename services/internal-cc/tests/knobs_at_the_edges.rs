@@ -43,13 +43,7 @@ async fn a_cc_change_reaches_the_gateway_through_valkey_and_by_polling_while_val
     );
     let config = public_gateway::GatewayConfig::from_env(&gateway_env).unwrap();
     let gateway = halo_testkit::serve(|listener| async move {
-        halo_web::run_edge(
-            &config.edge,
-            listener,
-            std::future::pending(),
-            public_gateway::app(&config)?,
-        )
-        .await
+        public_gateway::serve(&config, listener, std::future::pending()).await
     })
     .await;
     wait_until_ready(&gateway).await;

@@ -123,3 +123,13 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
             .layer(Extension(alive))
     })
 }
+
+/// Serves the gateway on `listener` until `shutdown` (the tests' entry; `main`
+/// goes through `halo_web::edge_main` for telemetry and SIGTERM).
+pub async fn serve(
+    config: &GatewayConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    halo_web::run_edge(&config.edge, listener, shutdown, app(config)?).await
+}

@@ -273,13 +273,7 @@ async fn shutdown_lets_an_in_flight_request_finish_and_then_refuses_new_ones() {
         let shutdown = async {
             let _ = stopped.await;
         };
-        halo_web::run_edge(
-            &config.edge,
-            listener,
-            shutdown,
-            public_gateway::app(&config)?,
-        )
-        .await
+        public_gateway::serve(&config, listener, shutdown).await
     });
     // /readyz waits up to 1 s on the silent core: in flight when we stop.
     let in_flight = tokio::spawn(reqwest::get(format!("{base}/readyz")));

@@ -41,13 +41,7 @@ async fn run_gateway(
     listener: tokio::net::TcpListener,
     config: GatewayConfig,
 ) -> anyhow::Result<()> {
-    halo_web::run_edge(
-        &config.edge,
-        listener,
-        std::future::pending(),
-        public_gateway::app(&config)?,
-    )
-    .await
+    public_gateway::serve(&config, listener, std::future::pending()).await
 }
 
 pub async fn spawn_app() -> TestApp {
