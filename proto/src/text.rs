@@ -16,6 +16,9 @@ pub enum TextRule {
     /// A name other people see: also no bidi controls, and not only
     /// invisible characters.
     DisplayName,
+    /// Free text of several lines (a note): line breaks and tabs allowed,
+    /// no other control characters.
+    Paragraph,
 }
 
 /// Bidi embeddings, overrides, isolates and marks (Unicode TR9): they
@@ -43,7 +46,8 @@ pub fn clean_text(field: &str, raw: &str, rule: TextRule) -> Result<String, Fiel
         code: code.to_owned(),
         message: message.to_owned(),
     };
-    if raw.chars().any(char::is_control) {
+    let layout = |c: char| rule == TextRule::Paragraph && matches!(c, '\n' | '\r' | '\t');
+    if raw.chars().any(|c| c.is_control() && !layout(c)) {
         return Err(error(
             "invalid_characters",
             "must not contain control characters (such as NUL or line breaks)",
@@ -128,6 +132,18 @@ mod tests {
                 "{raw:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_paragraph_keeps_its_line_breaks_and_refuses_other_controls() {
+        assert_eq!(
+            clean_text("note", " two\nlines\r\n\tindented ", TextRule::Paragraph).unwrap(),
+            "two\nlines\r\n\tindented"
+        );
+        assert_eq!(
+            code("nul\u{0}", TextRule::Paragraph).as_deref(),
+            Some("invalid_characters")
+        );
     }
 
     #[test]

@@ -18,7 +18,10 @@ use utoipa_axum::routes;
 pub use config::{GatewayConfig, PaymentsConfig};
 
 use halo_mitras::Heartbeats;
-use routes::{auth, chats, config as app_config, me, mitras, orders, presence, webhooks};
+use routes::{
+    auth, chats, config as app_config, earnings, extensions, feedback, me, mitras, orders,
+    presence, webhooks,
+};
 use services::payments::Payments;
 use services::timers::spawn_every;
 
@@ -54,7 +57,10 @@ fn routes() -> EdgeRoutes {
         .routes(routes!(mitras::get))
         .routes(routes!(chats::client_list))
         .routes(routes!(chats::client_get))
-        .routes(routes!(chats::client_end));
+        .routes(routes!(chats::client_end))
+        .routes(routes!(extensions::request, extensions::client_list))
+        .routes(routes!(feedback::rate))
+        .routes(routes!(feedback::client_report));
     let mitra = OpenApiRouter::new()
         .routes(routes!(me::mitra_me, me::mitra_me_patch))
         .routes(routes!(presence::set))
@@ -63,7 +69,12 @@ fn routes() -> EdgeRoutes {
         .routes(routes!(chats::decline))
         .routes(routes!(chats::mitra_list))
         .routes(routes!(chats::mitra_get))
-        .routes(routes!(chats::mitra_end));
+        .routes(routes!(chats::mitra_end))
+        .routes(routes!(extensions::mitra_list))
+        .routes(routes!(extensions::accept))
+        .routes(routes!(extensions::decline))
+        .routes(routes!(feedback::mitra_report))
+        .routes(routes!(earnings::earnings));
     EdgeRoutes {
         doc: halo_web::edge_document("Halo Bestie public API", "For client_app and mitra_app."),
         public,

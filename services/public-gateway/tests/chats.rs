@@ -6,50 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{PayingApp, spawn_paying_app, token};
+use common::{
+    accepted_chat, answer_offer, offered_chat, signed_in_mitra, spawn_paying_app, token, topics,
+};
 use halo_testkit::eventually;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-
-/// A mitra the customer can choose, signed in: (id, access token).
-async fn signed_in_mitra(app: &PayingApp, phone: &str) -> (String, String) {
-    let id = app.register_mitra(phone).await;
-    let answer = app.otp_sign_in("mitra", phone, None).await;
-    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
-    (id.to_string(), token(&answer.body, "access_token"))
-}
-
-/// The chat offered to `mitra`, once the matcher has made it.
-async fn offered_chat(app: &PayingApp, mitra: &str) -> String {
-    let query =
-        format!("SELECT count(*) FROM chats WHERE mitra_id = '{mitra}' AND status = 'offered'");
-    let found = eventually(Duration::from_secs(5), || async {
-        app.count(&query).await == 1
-    })
-    .await;
-    assert!(
-        found.is_some(),
-        "the paid order is offered within the matcher's period"
-    );
-    let chat: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM chats WHERE mitra_id = $1::uuid AND status = 'offered'")
-            .bind(mitra)
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
-    chat.to_string()
-}
-
-/// `POST /api/mitra/chats/{chat}/{verb}` as the mitra.
-async fn answer_offer(
-    app: &PayingApp,
-    access: &str,
-    chat: &str,
-    verb: &str,
-) -> halo_testkit::Answer {
-    let path = format!("/api/mitra/chats/{chat}/{verb}");
-    app.call(Method::POST, &path, Some(access), None).await
-}
 
 #[tokio::test]
 async fn a_paid_order_is_offered_to_the_chosen_mitra_who_accepts_without_learning_who_the_customer_is()
@@ -138,49 +100,6 @@ async fn a_chosen_mitra_declining_an_order_without_fallback_leaves_it_owed_a_ref
         .get(&format!("/api/client/orders/{order_id}"), &customer)
         .await;
     assert_eq!(order.body["status"], "refund_required");
-}
-
-/// A chat the customer paid for and the mitra accepted.
-struct Accepted {
-    chat: String,
-    customer: String,
-    customer_id: String,
-    customer_phone: String,
-    mitra: String,
-}
-
-async fn accepted_chat(app: &PayingApp, n: u32) -> Accepted {
-    let (mitra_id, mitra) = signed_in_mitra(app, &format!("+62812000005{n:02}")).await;
-    let customer_phone = format!("+62813000005{n:02}");
-    let signed_in = app.otp_sign_in("client", &customer_phone, None).await;
-    let customer = token(&signed_in.body, "access_token");
-    let order = app
-        .order(
-            &customer,
-            &format!("order-{n}"),
-            json!({"tier_id": "chat_30", "mitra_id": mitra_id}),
-        )
-        .await;
-    let order_id = order.body["id"].as_str().unwrap().to_owned();
-    app.xendit.pay(&app.invoice_of(&order_id)).await.unwrap();
-    let chat = offered_chat(app, &mitra_id).await;
-    let accepted = answer_offer(app, &mitra, &chat, "accept").await;
-    assert_eq!(accepted.status, StatusCode::OK, "{:?}", accepted.body);
-    Accepted {
-        chat,
-        customer,
-        customer_id: signed_in.body["user"]["id"].as_str().unwrap().to_owned(),
-        customer_phone,
-        mitra,
-    }
-}
-
-async fn topics(app: &PayingApp, chat: &str) -> Vec<String> {
-    sqlx::query_scalar("SELECT topic FROM outbox WHERE aggregate_id = $1::uuid ORDER BY id")
-        .bind(chat)
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

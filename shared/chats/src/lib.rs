@@ -3,17 +3,29 @@
 //! mitra accepts or declines; a decline or an accept timeout re-offers it
 //! (never to the same mitra twice) until `match_wait_seconds`, then it is
 //! unserved and the order owed a refund. An accepted chat runs until
-//! `ends_at` (or either side ends it). Sole writer of `chats` and
-//! `chat_offers`; writes its events to `outbox` in the same transaction.
+//! `ends_at` (or either side ends it), longer when the customer buys an
+//! extension. Afterwards the customer rates it; either side may report it.
+//! Sole writer of `chats`, `chat_offers`, `chat_extensions`,
+//! `chat_ratings`, `chat_reports` and `mitra_earnings`; writes its events
+//! to `outbox` in the same transaction.
 
+mod earnings;
 mod ending;
+mod extensions;
+mod feedback;
 mod matching;
 mod model;
 mod read;
 mod respond;
 mod sweep;
 
-pub use ending::{Party, end, end_due, warn_due};
+pub use earnings::{EARNINGS_TIME_ZONE, Earnings, EarningsDay, earnings};
+pub use ending::{MitraChatsClosed, Party, end, end_due, end_mitra_chats, warn_due};
+pub use extensions::{
+    Checkout, CustomerExtension, ExtensionId, ExtensionStatus, MitraExtension, accept_extension,
+    customer_extensions, decline_extension, expire_extensions, mitra_extensions, request,
+};
+pub use feedback::{ChatRating, Report, ReportReason, ReportStatus, rate, report};
 pub use matching::dispatch_paid_orders;
 pub use model::{ChatId, ChatStatus, CustomerAlias, MitraChat};
 pub use read::{
@@ -32,9 +44,29 @@ pub enum ChatError {
     /// declined, or answered otherwise).
     #[error("the offer is no longer open")]
     OfferClosed,
-    /// The chat has not started (still offered) or was never served.
+    /// The chat has not started (still offered) or was never served, or
+    /// (for an extension) its time is up.
     #[error("the chat is not active")]
     NotActive,
+    /// Rating needs the chat to have ended.
+    #[error("the chat has not ended")]
+    NotEnded,
+    #[error("the chat is rated already")]
+    AlreadyRated,
+    /// The reporter has an open report on this chat.
+    #[error("a report of this chat is open already")]
+    ReportOpen,
+    #[error("no such tier")]
+    UnknownTier,
+    /// An extension request is waiting for the mitra or for payment.
+    #[error("an extension is pending already")]
+    ExtensionPending,
+    /// The extension request was answered, expired, or its chat ended.
+    #[error("the extension request is no longer open")]
+    ExtensionClosed,
+    /// Making the extension's order failed (the payment provider).
+    #[error(transparent)]
+    Order(#[from] halo_orders::OrderError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

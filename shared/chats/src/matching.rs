@@ -36,7 +36,7 @@ pub(crate) const MATCHABLE_COLUMNS: &str =
     "id, order_id, chosen_mitra_id, allow_fallback, duration_minutes, match_deadline";
 
 /// Turns paid orders into chats, each offered at once when someone can
-/// take it. Each `order.paid` row is claimed with `FOR UPDATE SKIP LOCKED`
+/// take it, and applies paid extension orders to their chats. Each `order.paid` row is claimed with `FOR UPDATE SKIP LOCKED`
 /// and marked delivered in the transaction that creates its chat, so
 /// several instances dispatching at once make one chat per order. Returns
 /// how many it handled.
@@ -44,31 +44,19 @@ pub async fn dispatch_paid_orders(db: &PgPool, knobs: &Knobs) -> Result<usize, s
     let mut handled = 0;
     while handled < DISPATCH_BATCH {
         let mut tx = db.begin().await?;
-        let claimed: Option<(i64, Uuid)> = sqlx::query_as(
-            "SELECT id, aggregate_id FROM outbox
-             WHERE topic = 'order.paid' AND delivered_at IS NULL
-             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+        let claimed: Option<(i64, Uuid, String)> = sqlx::query_as(
+            "SELECT e.id, e.aggregate_id, o.kind FROM outbox e JOIN orders o ON o.id = e.aggregate_id
+             WHERE e.topic = 'order.paid' AND e.delivered_at IS NULL
+             ORDER BY e.id LIMIT 1 FOR UPDATE OF e SKIP LOCKED",
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((event_id, order_id)) = claimed else {
+        let Some((event_id, order_id, kind)) = claimed else {
             break;
         };
-        let chat: Option<Matchable> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO chats (id, order_id, customer_id, chosen_mitra_id, allow_fallback,
-                                duration_minutes, status, match_deadline)
-             SELECT $1, o.id, o.customer_id, o.mitra_id, o.allow_fallback, o.duration_minutes,
-                    'offered', now() + make_interval(secs => $3)
-             FROM orders o WHERE o.id = $2 AND o.status = 'paid'
-             ON CONFLICT (order_id) DO NOTHING
-             RETURNING {MATCHABLE_COLUMNS}"
-        )))
-        .bind(Uuid::now_v7())
-        .bind(order_id)
-        .bind(knobs.match_wait_seconds as f64)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(chat) = chat {
+        if kind == "extension" {
+            crate::extensions::apply_payment(&mut tx, knobs, order_id).await?;
+        } else if let Some(chat) = new_chat(&mut tx, knobs, order_id).await? {
             offer_next(&mut tx, knobs, &chat).await?;
         }
         sqlx::query("UPDATE outbox SET delivered_at = now() WHERE id = $1")
@@ -79,6 +67,29 @@ pub async fn dispatch_paid_orders(db: &PgPool, knobs: &Knobs) -> Result<usize, s
         handled += 1;
     }
     Ok(handled)
+}
+
+/// The chat of a paid order, `offered` to nobody yet; `None` when the order
+/// has one already or is no longer paid.
+async fn new_chat(
+    tx: &mut PgConnection,
+    knobs: &Knobs,
+    order_id: Uuid,
+) -> Result<Option<Matchable>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO chats (id, order_id, customer_id, chosen_mitra_id, allow_fallback,
+                            duration_minutes, status, match_deadline)
+         SELECT $1, o.id, o.customer_id, o.mitra_id, o.allow_fallback, o.duration_minutes,
+                'offered', now() + make_interval(secs => $3)
+         FROM orders o WHERE o.id = $2 AND o.status = 'paid'
+         ON CONFLICT (order_id) DO NOTHING
+         RETURNING {MATCHABLE_COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(order_id)
+    .bind(knobs.match_wait_seconds as f64)
+    .fetch_optional(tx)
+    .await
 }
 
 /// Offers a chat that has no open offer to the next mitra who may have

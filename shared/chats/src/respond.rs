@@ -11,24 +11,29 @@ use crate::model::MitraChat;
 use crate::{ChatError, ChatId};
 
 /// Accepts an open offer: the chat is `active` from now until now plus the
-/// tier's duration. Accepting a chat this mitra already accepted answers
+/// tier's duration, and the mitra has earned their share of its order. Accepting a chat this mitra already accepted answers
 /// the chat again (a retry after a lost answer).
-pub async fn accept(db: &PgPool, mitra: Uuid, chat: ChatId) -> Result<MitraChat, ChatError> {
+pub async fn accept(
+    db: &PgPool,
+    knobs: &Knobs,
+    mitra: Uuid,
+    chat: ChatId,
+) -> Result<MitraChat, ChatError> {
     let mut tx = db.begin().await?;
-    let accepted = sqlx::query(
+    let accepted: Option<(Uuid,)> = sqlx::query_as(
         "UPDATE chats SET status = 'active', started_at = now(),
                           ends_at = now() + make_interval(mins => duration_minutes),
                           offer_expires_at = NULL, updated_at = now()
-         WHERE id = $1 AND mitra_id = $2 AND status = 'offered' AND offer_expires_at > now()",
+         WHERE id = $1 AND mitra_id = $2 AND status = 'offered' AND offer_expires_at > now()
+         RETURNING order_id",
     )
     .bind(chat.0)
     .bind(mitra)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if accepted {
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((order,)) = accepted {
         close_offer(&mut tx, chat, mitra, "accepted").await?;
+        crate::earnings::record(&mut tx, knobs, order, mitra, chat.0).await?;
         emit(
             &mut tx,
             "chat.accepted",

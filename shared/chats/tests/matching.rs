@@ -1,103 +1,12 @@
 //! Matching straight against a real Postgres, without an edge: capacity
 //! under concurrent dispatchers, timeouts, declines, and what a mitra sees.
 
+mod common;
+
+use common::{chat_of, customer, knobs, lapse_offer, mitra, order_status, paid_order, topics};
 use halo_chats::ChatId;
-use halo_knobs::Knobs;
 use halo_testkit::TestDb;
-use sqlx::PgPool;
 use uuid::Uuid;
-
-async fn knobs(db: &TestDb) -> Knobs {
-    Knobs::from_values(&db.knob_values().await).unwrap()
-}
-
-/// An active mitra, online and beating.
-async fn mitra(db: &PgPool, n: u32) -> Uuid {
-    let id = Uuid::now_v7();
-    sqlx::query(
-        "WITH mitra AS (INSERT INTO users (id, user_type, phone) VALUES ($1, 'mitra', $2) RETURNING id)
-         INSERT INTO mitra_presence (mitra_id, status) SELECT id, 'online' FROM mitra",
-    )
-    .bind(id)
-    .bind(format!("+62812000{n:05}"))
-    .execute(db)
-    .await
-    .unwrap();
-    id
-}
-
-/// A customer with a phone (which no mitra may ever see).
-async fn customer(db: &PgPool, phone: &str) -> Uuid {
-    let id = Uuid::now_v7();
-    sqlx::query("INSERT INTO users (id, user_type, phone) VALUES ($1, 'customer', $2)")
-        .bind(id)
-        .bind(phone)
-        .execute(db)
-        .await
-        .unwrap();
-    id
-}
-
-/// A paid order of 30 minutes and its `order.paid` event, as the webhook
-/// writes them.
-async fn paid_order(
-    db: &PgPool,
-    customer: Uuid,
-    chosen: Option<Uuid>,
-    allow_fallback: bool,
-) -> Uuid {
-    let id = Uuid::now_v7();
-    sqlx::query(
-        "WITH o AS (INSERT INTO orders (id, customer_id, idempotency_key, request_hash, tier_id, tier_label,
-                                        duration_minutes, amount_idr, mitra_id, allow_fallback, status, paid_at)
-                    VALUES ($1, $2, $1::text, '\\x00', 'chat_30', '30 menit', 30, 25000, $3, $4, 'paid', now())
-                    RETURNING id)
-         INSERT INTO outbox (topic, aggregate_id, payload) SELECT 'order.paid', id, '{}' FROM o",
-    )
-    .bind(id)
-    .bind(customer)
-    .bind(chosen)
-    .bind(allow_fallback)
-    .execute(db)
-    .await
-    .unwrap();
-    id
-}
-
-/// The chat of an order: (id, status, mitra offered to or serving).
-async fn chat_of(db: &PgPool, order: Uuid) -> (Uuid, String, Option<Uuid>) {
-    sqlx::query_as("SELECT id, status, mitra_id FROM chats WHERE order_id = $1")
-        .bind(order)
-        .fetch_one(db)
-        .await
-        .unwrap()
-}
-
-async fn order_status(db: &PgPool, order: Uuid) -> String {
-    sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-        .bind(order)
-        .fetch_one(db)
-        .await
-        .unwrap()
-}
-
-async fn topics(db: &PgPool, chat: Uuid) -> Vec<String> {
-    sqlx::query_scalar("SELECT topic FROM outbox WHERE aggregate_id = $1 ORDER BY id")
-        .bind(chat)
-        .fetch_all(db)
-        .await
-        .unwrap()
-}
-
-/// Makes the chat's open offer lapse, as `mitra_accept_timeout_seconds`
-/// passing would.
-async fn lapse_offer(db: &PgPool, chat: Uuid) {
-    sqlx::query("UPDATE chats SET offer_expires_at = now() - interval '1 second' WHERE id = $1")
-        .bind(chat)
-        .execute(db)
-        .await
-        .unwrap();
-}
 
 #[tokio::test]
 async fn fifty_orders_paid_at_once_never_give_three_mitras_more_customers_than_their_capacity() {
@@ -265,7 +174,7 @@ async fn an_accepted_chat_runs_for_its_tier_and_shows_the_mitra_no_customer_iden
     let (chat, _, _) = chat_of(&db.pool, order).await;
     let stranger = mitra(&db.pool, 2).await;
 
-    let accepted = halo_chats::accept(&db.pool, serving, ChatId(chat))
+    let accepted = halo_chats::accept(&db.pool, &knobs, serving, ChatId(chat))
         .await
         .unwrap();
 
@@ -291,12 +200,12 @@ async fn an_accepted_chat_runs_for_its_tier_and_shows_the_mitra_no_customer_iden
         alias
     );
     // Accepting again answers the same chat; anyone else sees no chat.
-    let again = halo_chats::accept(&db.pool, serving, ChatId(chat))
+    let again = halo_chats::accept(&db.pool, &knobs, serving, ChatId(chat))
         .await
         .unwrap();
     assert_eq!(serde_json::to_value(&again).unwrap(), seen);
     assert!(matches!(
-        halo_chats::accept(&db.pool, stranger, ChatId(chat)).await,
+        halo_chats::accept(&db.pool, &knobs, stranger, ChatId(chat)).await,
         Err(halo_chats::ChatError::NotFound)
     ));
     assert!(matches!(

@@ -146,6 +146,18 @@ pub const KNOBS: &[Knob] = &[
         kind: Kind::Integer { min: 10, max: 1800 },
         description: "How long before a chat's end both sides are told it is ending soon.",
     },
+    Knob {
+        key: "extension_payment_grace_seconds",
+        kind: Kind::Integer { min: 0, max: 900 },
+        description: "How long a chat is held open past its end while the customer pays an extension \
+                      the mitra accepted; unpaid by then, the chat ends.",
+    },
+    Knob {
+        key: "mitra_revenue_share_percent",
+        kind: Kind::Integer { min: 0, max: 100 },
+        description: "The percentage of each served order (a chat or a paid extension) a mitra earns, \
+                      fixed on each order when it is served.",
+    },
 ];
 
 pub fn knob(key: &str) -> Option<&'static Knob> {
@@ -197,6 +209,8 @@ pub struct Knobs {
     pub payment_window_seconds: i64,
     pub match_wait_seconds: i64,
     pub chat_end_warning_seconds: i64,
+    pub extension_payment_grace_seconds: i64,
+    pub mitra_revenue_share_percent: i64,
 }
 
 /// The body of `GET /api/shared/config`: prices, support handles and the
@@ -282,6 +296,8 @@ impl Knobs {
             payment_window_seconds: get(values, "payment_window_seconds")?,
             match_wait_seconds: get(values, "match_wait_seconds")?,
             chat_end_warning_seconds: get(values, "chat_end_warning_seconds")?,
+            extension_payment_grace_seconds: get(values, "extension_payment_grace_seconds")?,
+            mitra_revenue_share_percent: get(values, "mitra_revenue_share_percent")?,
         })
     }
 }

@@ -6,7 +6,9 @@
 mod capacity;
 mod listing;
 mod presence;
+mod ratings;
 
 pub use capacity::{lock_if_available, try_lock_if_available};
 pub use listing::{Availability, Cursor, MitraCard, Page, Rating, get, list};
-pub use presence::{Heartbeats, Presence, PresenceStatus, set_presence};
+pub use presence::{Heartbeats, Presence, PresenceStatus, go_offline, set_presence};
+pub use ratings::record_rating;

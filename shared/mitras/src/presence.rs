@@ -108,3 +108,17 @@ impl Heartbeats {
         Ok(ids.len())
     }
 }
+
+/// Takes a mitra offline in the caller's transaction (a suspension); a
+/// mitra who never set a status stays without a row.
+pub async fn go_offline(tx: &mut sqlx::PgConnection, mitra_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE mitra_presence SET status = 'offline',
+             status_changed_at = CASE WHEN status = 'offline' THEN status_changed_at ELSE now() END
+         WHERE mitra_id = $1",
+    )
+    .bind(mitra_id)
+    .execute(tx)
+    .await?;
+    Ok(())
+}

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use halo_knobs::Knobs;
+use halo_knobs::{Knobs, PricingTier};
 use halo_xendit::{CreateInvoice, PaymentProvider};
 use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -27,18 +27,42 @@ pub struct NewOrder {
     pub customer_id: Uuid,
     pub idempotency_key: String,
     pub tier_id: String,
-    pub mitra_id: Option<Uuid>,
-    pub allow_fallback: bool,
+    pub purpose: Purpose,
+}
+
+/// What an order buys.
+#[derive(Debug, Clone)]
+pub enum Purpose {
+    /// A new chat, with the chosen mitra if any (who must be available),
+    /// and whether another may serve it. The tier is read from the knobs.
+    Chat {
+        mitra_id: Option<Uuid>,
+        allow_fallback: bool,
+    },
+    /// More time in a running chat, at the tier as the customer saw it when
+    /// asking (a price change since then does not apply). Holds no mitra
+    /// slot: the chat already does.
+    Extension { chat_id: Uuid, tier: PricingTier },
 }
 
 impl NewOrder {
     /// A digest of everything that makes two requests the same request.
     fn request_hash(&self) -> Vec<u8> {
-        let canonical = serde_json::json!({
-            "tier_id": self.tier_id,
-            "mitra_id": self.mitra_id,
-            "allow_fallback": self.allow_fallback,
-        });
+        let canonical = match &self.purpose {
+            Purpose::Chat {
+                mitra_id,
+                allow_fallback,
+            } => serde_json::json!({
+                "tier_id": self.tier_id,
+                "mitra_id": mitra_id,
+                "allow_fallback": allow_fallback,
+            }),
+            Purpose::Extension { chat_id, tier } => serde_json::json!({
+                "tier_id": self.tier_id,
+                "chat_id": chat_id,
+                "price_idr": tier.price_idr,
+            }),
+        };
         Sha256::digest(canonical.to_string().as_bytes()).to_vec()
     }
 }
@@ -88,17 +112,28 @@ pub async fn create(
             tokio::time::sleep(WAIT_STEP).await;
             continue;
         }
-        let tier = knobs
-            .pricing_tiers
-            .iter()
-            .find(|t| t.id == new.tier_id)
-            .ok_or(OrderError::UnknownTier)?;
-        check_mitra(&mut tx, new.mitra_id, knobs).await?;
+        let (tier, mitra_id, allow_fallback, chat_id) = match &new.purpose {
+            Purpose::Chat {
+                mitra_id,
+                allow_fallback,
+            } => {
+                let tier = knobs
+                    .pricing_tiers
+                    .iter()
+                    .find(|t| t.id == new.tier_id)
+                    .ok_or(OrderError::UnknownTier)?;
+                check_mitra(&mut tx, *mitra_id, knobs).await?;
+                (tier, *mitra_id, *allow_fallback, None)
+            }
+            Purpose::Extension { chat_id, tier } => (tier, None, false, Some(*chat_id)),
+        };
         let id = Uuid::now_v7();
         let inserted: Option<(Uuid,)> = sqlx::query_as(
             "INSERT INTO orders (id, customer_id, idempotency_key, request_hash, tier_id, tier_label,
-                                 duration_minutes, amount_idr, mitra_id, allow_fallback, status)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'creating')
+                                 duration_minutes, amount_idr, mitra_id, allow_fallback, status,
+                                 kind, chat_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'creating',
+                     CASE WHEN $11::uuid IS NULL THEN 'chat' ELSE 'extension' END, $11)
              ON CONFLICT (customer_id, idempotency_key) WHERE status <> 'failed' DO NOTHING
              RETURNING id",
         )
@@ -110,8 +145,9 @@ pub async fn create(
         .bind(&tier.label)
         .bind(i32::try_from(tier.duration_minutes).unwrap_or(i32::MAX))
         .bind(tier.price_idr)
-        .bind(new.mitra_id)
-        .bind(new.allow_fallback)
+        .bind(mitra_id)
+        .bind(allow_fallback)
+        .bind(chat_id)
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;

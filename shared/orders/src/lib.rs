@@ -10,8 +10,8 @@ mod read;
 mod refund;
 mod sweep;
 
-pub use create::{Created, InvoiceOptions, NewOrder, create};
-pub use model::{Idr, Order, OrderId, OrderStatus, Payment};
+pub use create::{Created, InvoiceOptions, NewOrder, Purpose, create};
+pub use model::{Idr, Order, OrderId, OrderKind, OrderStatus, Payment};
 pub use payment::{InvoiceReport, Outcome, record_callback};
 pub use read::{Page, get, list};
 pub use refund::mark_refund_required;

@@ -58,6 +58,17 @@ impl OrderStatus {
     }
 }
 
+/// What an order buys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderKind {
+    /// A new chat.
+    Chat,
+    /// More time in a running chat (`chat_id`), bought after its mitra
+    /// accepted the customer's extension request.
+    Extension,
+}
+
 /// How to pay an open order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Payment {
@@ -71,7 +82,7 @@ pub struct Payment {
 /// An order as the apps see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(example = json!({"id": "019ab8f0-7a11-7c41-9a7e-3f5b2c1d0e9f", "status": "pending_payment",
-    "tier_id": "chat_30", "tier_label": "30 menit", "duration_minutes": 30, "amount_idr": 25000,
+    "kind": "chat", "chat_id": null, "tier_id": "chat_30", "tier_label": "30 menit", "duration_minutes": 30, "amount_idr": 25000,
     "currency": "IDR", "mitra_id": null, "allow_fallback": false,
     "payment": {"invoice_url": "https://checkout.xendit.co/web/6745f0a1b2c3d4e5f6a7b8c9",
                 "expires_at": "2026-11-26T08:30:00Z"},
@@ -80,6 +91,9 @@ pub struct Order {
     #[schema(value_type = Uuid, example = "019ab8f0-6d2e-7c41-9a7e-3f5b2c1d0e9f")]
     pub id: OrderId,
     pub status: OrderStatus,
+    pub kind: OrderKind,
+    /// The chat an extension order extends; null for a chat order.
+    pub chat_id: Option<Uuid>,
     /// The tier bought, copied when ordered: a later price change never
     /// changes an order.
     #[schema(example = "chat_30")]
@@ -103,13 +117,15 @@ pub struct Order {
 }
 
 /// The columns every read selects, in [`OrderRow`]'s order.
-pub(crate) const ORDER_COLUMNS: &str = "id, status, tier_id, tier_label, duration_minutes, \
+pub(crate) const ORDER_COLUMNS: &str = "id, status, kind, chat_id, tier_id, tier_label, duration_minutes, \
      amount_idr, currency, mitra_id, allow_fallback, invoice_url, expires_at, paid_at, created_at";
 
 #[derive(FromRow)]
 pub(crate) struct OrderRow {
     id: Uuid,
     status: String,
+    kind: String,
+    chat_id: Option<Uuid>,
     tier_id: String,
     tier_label: String,
     duration_minutes: i32,
@@ -137,6 +153,12 @@ impl OrderRow {
         Some(Order {
             id: OrderId(self.id),
             status,
+            kind: if self.kind == "extension" {
+                OrderKind::Extension
+            } else {
+                OrderKind::Chat
+            },
+            chat_id: self.chat_id,
             tier_id: self.tier_id,
             tier_label: self.tier_label,
             duration_minutes: self.duration_minutes,

@@ -183,11 +183,12 @@ async fn apply(
                      UPDATE orders SET status = 'paid', paid_at = now(), reconcile_at = NULL,
                             updated_at = now()
                      WHERE id = $1 AND status IN ('pending_payment', 'expired')
-                     RETURNING id, customer_id, mitra_id, tier_id, duration_minutes, amount_idr,
-                               allow_fallback)
+                     RETURNING id, kind, chat_id, customer_id, mitra_id, tier_id, duration_minutes,
+                               amount_idr, allow_fallback)
                  INSERT INTO outbox (topic, aggregate_id, payload)
                  SELECT 'order.paid', id, jsonb_build_object(
-                     'order_id', id, 'customer_id', customer_id, 'mitra_id', mitra_id,
+                     'order_id', id, 'kind', kind, 'chat_id', chat_id,
+                     'customer_id', customer_id, 'mitra_id', mitra_id,
                      'tier_id', tier_id, 'duration_minutes', duration_minutes,
                      'amount_idr', amount_idr, 'allow_fallback', allow_fallback)
                  FROM paid",

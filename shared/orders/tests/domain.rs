@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use halo_knobs::Knobs;
-use halo_orders::{Created, InvoiceOptions, NewOrder, Order, OrderStatus, Outcome};
+use halo_orders::{Created, InvoiceOptions, NewOrder, Order, OrderStatus, Outcome, Purpose};
 use halo_testkit::TestDb;
 use halo_xendit::double::{DoubleConfig, XenditDouble};
 use halo_xendit::{XenditClient, XenditConfig};
@@ -67,8 +67,10 @@ impl Setup {
             customer_id: self.customer,
             idempotency_key: key.to_owned(),
             tier_id: "chat_30".to_owned(),
-            mitra_id: None,
-            allow_fallback: true,
+            purpose: Purpose::Chat {
+                mitra_id: None,
+                allow_fallback: true,
+            },
         };
         let options = InvoiceOptions {
             wait_for_concurrent: Duration::from_secs(5),

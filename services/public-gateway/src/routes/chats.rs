@@ -4,34 +4,15 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use halo_auth::Auth;
-use halo_chats::{ChatError, ChatId, ChatStatus, CustomerChat, MitraChat, Party};
-use halo_proto::{ApiError, ErrorKind};
+use halo_chats::{ChatId, ChatStatus, CustomerChat, MitraChat, Party};
+use halo_proto::ApiError;
 use halo_web::{ErrorBody, Json, KnobCache, db_error};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-fn not_found() -> ApiError {
-    ApiError::not_found("chat_not_found", "no such chat")
-}
-
-fn api_error(err: ChatError) -> ApiError {
-    match err {
-        ChatError::NotFound => not_found(),
-        ChatError::NotActive => ApiError::new(
-            ErrorKind::Conflict,
-            "chat_not_active",
-            "the chat has not started, or was never served",
-        ),
-        ChatError::OfferClosed => ApiError::new(
-            ErrorKind::Conflict,
-            "offer_closed",
-            "this offer is over (it lapsed or was answered); the chat went to someone else",
-        ),
-        ChatError::Database(err) => db_error("answering an offer failed", err),
-    }
-}
+use crate::services::chats::{api_error, chat_not_found as not_found};
 
 /// Accepts the chat offered to this mitra: it starts now and runs for the
 /// tier's duration. Repeating an accept answers the chat again.
@@ -47,10 +28,12 @@ fn api_error(err: ChatError) -> ApiError {
         (status = 409, description = "`offer_closed`: the offer lapsed or was declined", body = ErrorBody)))]
 pub async fn accept(
     State(db): State<PgPool>,
+    State(knobs): State<KnobCache>,
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<MitraChat>, ApiError> {
-    halo_chats::accept(&db, auth.user_id, ChatId(id))
+    let knobs = knobs.current()?;
+    halo_chats::accept(&db, &knobs.knobs, auth.user_id, ChatId(id))
         .await
         .map(Json)
         .map_err(api_error)

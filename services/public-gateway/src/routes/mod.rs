@@ -3,6 +3,9 @@
 pub mod auth;
 pub mod chats;
 pub mod config;
+pub mod earnings;
+pub mod extensions;
+pub mod feedback;
 pub mod me;
 pub mod mitras;
 pub mod orders;

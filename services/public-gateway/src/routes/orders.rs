@@ -4,7 +4,7 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use halo_auth::Auth;
-use halo_orders::{Created, NewOrder, Order, OrderId};
+use halo_orders::{Created, NewOrder, Order, OrderId, Purpose};
 use halo_proto::ApiError;
 use halo_web::{ErrorBody, Json, KnobCache, db_error};
 use serde::{Deserialize, Serialize};
@@ -83,8 +83,10 @@ pub async fn create(
         customer_id: auth.user_id,
         idempotency_key: key,
         tier_id: body.tier_id,
-        mitra_id: body.mitra_id,
-        allow_fallback: body.allow_fallback.unwrap_or(true),
+        purpose: Purpose::Chat {
+            mitra_id: body.mitra_id,
+            allow_fallback: body.allow_fallback.unwrap_or(true),
+        },
     };
     let created = halo_orders::create(
         &db,

@@ -1,6 +1,7 @@
 //! The chat timers every gateway instance runs: paid orders become offered
-//! chats, lapsed offers move on, waiting chats are tried again, chats near
-//! their end are warned and chats at their end are ended. Each part
+//! chats (and paid extensions lengthen theirs), lapsed offers move on,
+//! waiting chats are tried again, unanswered or unpaid extensions expire,
+//! chats near their end are warned and chats at their end are ended. Each part
 //! claims its rows with `FOR UPDATE SKIP LOCKED`, so instances share the
 //! work without doing any of it twice.
 
@@ -28,7 +29,8 @@ pub fn start(db: PgPool, knobs: KnobCache, alive: Weak<()>) {
             halo_chats::time_out_offers(&db, &knobs.knobs).await?;
             halo_chats::retry_waiting(&db, &knobs.knobs).await?;
             halo_chats::warn_due(&db, &knobs.knobs).await?;
-            halo_chats::end_due(&db).await?;
+            halo_chats::expire_extensions(&db).await?;
+            halo_chats::end_due(&db, &knobs.knobs).await?;
             Ok(())
         }
     });

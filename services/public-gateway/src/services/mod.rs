@@ -2,6 +2,7 @@
 //! DB) and shapes the answer for the apps.
 
 pub mod auth;
+pub mod chats;
 pub mod matching;
 pub mod orders;
 pub mod payments;

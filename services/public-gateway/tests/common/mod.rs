@@ -3,11 +3,12 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::ops::Deref;
+use std::time::Duration;
 
 use halo_core::testing::TestStack;
-use halo_testkit::Answer;
+use halo_testkit::{Answer, eventually};
 use public_gateway::GatewayConfig;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 pub struct TestApp {
@@ -238,4 +239,87 @@ impl PayingApp {
             .await
             .expect("a count")
     }
+}
+
+/// A mitra the customer can choose, signed in: (id, access token).
+pub async fn signed_in_mitra(app: &PayingApp, phone: &str) -> (String, String) {
+    let id = app.register_mitra(phone).await;
+    let answer = app.otp_sign_in("mitra", phone, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    (id.to_string(), token(&answer.body, "access_token"))
+}
+
+/// The chat offered to `mitra`, once the matcher has made it.
+pub async fn offered_chat(app: &PayingApp, mitra: &str) -> String {
+    let query =
+        format!("SELECT count(*) FROM chats WHERE mitra_id = '{mitra}' AND status = 'offered'");
+    let found = eventually(Duration::from_secs(5), || async {
+        app.count(&query).await == 1
+    })
+    .await;
+    assert!(
+        found.is_some(),
+        "the paid order is offered within the matcher's period"
+    );
+    let chat: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM chats WHERE mitra_id = $1::uuid AND status = 'offered'")
+            .bind(mitra)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    chat.to_string()
+}
+
+/// `POST /api/mitra/chats/{chat}/{verb}` as the mitra.
+pub async fn answer_offer(
+    app: &PayingApp,
+    access: &str,
+    chat: &str,
+    verb: &str,
+) -> halo_testkit::Answer {
+    let path = format!("/api/mitra/chats/{chat}/{verb}");
+    app.call(Method::POST, &path, Some(access), None).await
+}
+
+/// A chat the customer paid for and the mitra accepted.
+pub struct Accepted {
+    pub chat: String,
+    pub customer: String,
+    pub customer_id: String,
+    pub customer_phone: String,
+    pub mitra: String,
+}
+
+pub async fn accepted_chat(app: &PayingApp, n: u32) -> Accepted {
+    let (mitra_id, mitra) = signed_in_mitra(app, &format!("+62812000005{n:02}")).await;
+    let customer_phone = format!("+62813000005{n:02}");
+    let signed_in = app.otp_sign_in("client", &customer_phone, None).await;
+    let customer = token(&signed_in.body, "access_token");
+    let order = app
+        .order(
+            &customer,
+            &format!("order-{n}"),
+            json!({"tier_id": "chat_30", "mitra_id": mitra_id}),
+        )
+        .await;
+    let order_id = order.body["id"].as_str().unwrap().to_owned();
+    app.xendit.pay(&app.invoice_of(&order_id)).await.unwrap();
+    let chat = offered_chat(app, &mitra_id).await;
+    let accepted = answer_offer(app, &mitra, &chat, "accept").await;
+    assert_eq!(accepted.status, StatusCode::OK, "{:?}", accepted.body);
+    Accepted {
+        chat,
+        customer,
+        customer_id: signed_in.body["user"]["id"].as_str().unwrap().to_owned(),
+        customer_phone,
+        mitra,
+    }
+}
+
+pub async fn topics(app: &PayingApp, chat: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT topic FROM outbox WHERE aggregate_id = $1::uuid ORDER BY id")
+        .bind(chat)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
 }
