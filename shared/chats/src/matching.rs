@@ -139,25 +139,23 @@ async fn offered_before(
     .await
 }
 
-/// Available mitras never offered this chat, best first: the same rule as
-/// `mitra_rank(...) = 0`, set-based so one query ranks every mitra (each
-/// pick is re-checked under the mitra's lock anyway).
+/// Available mitras never offered this chat, best first, ranked all at
+/// once by `mitra_ranks` (each pick is re-checked under the mitra's lock
+/// anyway).
 async fn anyone(
     tx: &mut PgConnection,
     knobs: &Knobs,
     chat: Uuid,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT p.mitra_id FROM mitra_presence p
-         JOIN users u ON u.id = p.mitra_id AND u.user_type = 'mitra' AND u.status = 'active'
-         LEFT JOIN mitra_loads l ON l.mitra_id = p.mitra_id
-         WHERE p.status = 'online' AND p.last_beat_at > now() - make_interval(secs => $2)
-           AND coalesce(l.load, 0) < $3
-           AND NOT EXISTS (SELECT 1 FROM chat_offers o WHERE o.chat_id = $1 AND o.mitra_id = p.mitra_id)
-         ORDER BY coalesce(l.load, 0),
+        "SELECT r.mitra_id FROM mitra_ranks($2, $3) r
+         JOIN mitra_presence p ON p.mitra_id = r.mitra_id
+         WHERE r.rank = 0
+           AND NOT EXISTS (SELECT 1 FROM chat_offers o WHERE o.chat_id = $1 AND o.mitra_id = r.mitra_id)
+         ORDER BY r.load,
                   greatest(p.status_changed_at,
-                           (SELECT max(c.started_at) FROM chats c WHERE c.mitra_id = p.mitra_id)),
-                  p.mitra_id
+                           (SELECT max(c.started_at) FROM chats c WHERE c.mitra_id = r.mitra_id)),
+                  r.mitra_id
          LIMIT $4",
     )
     .bind(chat)

@@ -4,9 +4,9 @@
 //! Available means (issue 10): the mitra said `online`, their last
 //! heartbeat is within `mitra_stale_after_seconds`, their account is active,
 //! and the customers they hold are fewer than `max_customers_per_mitra`:
-//! the SQL functions `mitra_rank` and `mitra_load` (migration
-//! `..._chats.sql`), which matching and ordering use too. Suspended mitras
-//! are not listed.
+//! the SQL function `mitra_ranks` (migration `..._mitra_ranks.sql`), which
+//! matching and ordering use too, ranking every mitra in one set-based
+//! query. Suspended mitras are not listed.
 
 use std::fmt;
 use std::str::FromStr;
@@ -102,8 +102,9 @@ const CARDS: &str = "
            coalesce(p.bio, '') AS bio,
            coalesce(p.rating_count, 0) AS rating_count,
            coalesce(p.rating_sum, 0) AS rating_sum,
-           mitra_rank(u.id, $1, $2) AS rank
+           r.rank
     FROM users u
+    JOIN mitra_ranks($1, $2) r ON r.mitra_id = u.id
     LEFT JOIN mitra_profiles p ON p.mitra_id = u.id
     WHERE u.user_type = 'mitra' AND u.status = 'active'";
 

@@ -252,7 +252,7 @@ async fn check_mitra(
         }
         None => {
             let anyone: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM mitra_presence p WHERE mitra_rank(p.mitra_id, $1, $2) = 0)",
+                "SELECT EXISTS (SELECT 1 FROM mitra_ranks($1, $2) WHERE rank = 0)",
             )
             .bind(knobs.mitra_stale_after_seconds as f64)
             .bind(knobs.max_customers_per_mitra)
