@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deploy/bench/matching.sh: paid webhook → chat offer latency (issue 10),
-# ORDERS concurrent paid orders over MITRAS available mitras (PROFILE:
-# release by default, or debug).
+# ORDERS concurrent paid orders over MITRAS available mitras, the callbacks
+# spread over GATEWAYS gateway instances (PROFILE: release by default, or
+# debug).
 #
 # It starts halo-core and public-gateway on a fresh database, seeds MITRAS
 # online mitras and ORDERS open "anyone" orders, then sends all their PAID
@@ -9,11 +10,12 @@
 # measured on the server: from the callback's `payment_events.received_at`
 # to the `chat_offers.offered_at` of its chat's first offer. With MITRAS ×
 # max_customers_per_mitra (3) ≥ ORDERS every order is offered at once.
-# The matcher runs each second, so about half a second of every figure is
-# the wait for its next tick.
+# The matcher runs each second on every instance, and at once on the
+# instance whose webhook marked an order paid (its doorbell).
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (postgres/postgres), psql, curl:
-#   deploy/bench/matching.sh                 # ORDERS=200 MITRAS=100
+#   deploy/bench/matching.sh                 # ORDERS=200 MITRAS=100 GATEWAYS=1
+#   GATEWAYS=2 BUILD=0 deploy/bench/matching.sh
 #   BUILD=0 PROFILE=debug deploy/bench/matching.sh
 set -euo pipefail
 
@@ -61,13 +63,17 @@ FROM generate_series(1, $ORDERS) AS i;
 SQL
 psql "$DATABASE_URL" -At -F ' ' -c "SELECT id, invoice_id FROM orders" >"$WORK/orders.txt"
 
-log "sending $ORDERS PAID callbacks at once"
+log "sending $ORDERS PAID callbacks at once over ${#urls[@]} gateway instance(s)"
+n=0
 while read -r order invoice; do
-  printf '{"id":"%s","external_id":"%s","status":"PAID","amount":25000,"currency":"IDR"}\n' "$invoice" "$order"
-done <"$WORK/orders.txt" >"$WORK/bodies.txt"
-xargs -P "$ORDERS" -d '\n' -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST "$url/api/shared/webhooks/xendit" \
-  -H 'content-type: application/json' -H "x-callback-token: $XENDIT_CALLBACK_TOKEN" -d '{}' \
-  <"$WORK/bodies.txt" >"$WORK/codes.txt"
+  # One line per callback: the instance it goes to, then its body.
+  printf '%s {"id":"%s","external_id":"%s","status":"PAID","amount":25000,"currency":"IDR"}\n' \
+    "${urls[$(( n++ % ${#urls[@]} ))]}" "$invoice" "$order"
+done <"$WORK/orders.txt" >"$WORK/callbacks.txt"
+# shellcheck disable=SC2016 # expanded by the inner shell
+xargs -P "$ORDERS" -d '\n' -n 1 sh -c 'curl -s -o /dev/null -w "%{http_code}\n" -X POST "${0%% *}/api/shared/webhooks/xendit" \
+  -H "content-type: application/json" -H "x-callback-token: $XENDIT_CALLBACK_TOKEN" -d "${0#* }"' \
+  <"$WORK/callbacks.txt" >"$WORK/codes.txt"
 log "webhook answers: $(sort "$WORK/codes.txt" | uniq -c | tr '\n' ' ')"
 
 for _ in $(seq 1 100); do

@@ -119,6 +119,7 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
         let (flushing, db) = (beats.clone(), timers_db.clone());
         spawn_every(
             FLUSH_BEATS_EVERY,
+            None,
             Arc::downgrade(&alive),
             "heartbeat flush",
             move || {
@@ -126,11 +127,18 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
                 async move { beats.flush(&db).await.map(drop) }
             },
         );
-        services::matching::start(timers_db, state.knobs.clone(), Arc::downgrade(&alive));
+        let doorbell = services::matching::Doorbell::default();
+        services::matching::start(
+            timers_db,
+            state.knobs.clone(),
+            Arc::downgrade(&alive),
+            &doorbell,
+        );
         routes()
             .into_app(state, limits)
             .layer(Extension(payments))
             .layer(Extension(beats))
+            .layer(Extension(doorbell))
             .layer(Extension(alive))
     })
 }

@@ -7,7 +7,7 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use halo_orders::InvoiceReport;
+use halo_orders::{InvoiceReport, Outcome};
 use halo_proto::{ApiError, ErrorKind};
 use halo_web::{ErrorBody, Json, db_error};
 use halo_xendit::{InvoiceCallback, callback_token_matches};
@@ -15,6 +15,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 
+use crate::services::matching::Doorbell;
 use crate::services::payments::Payments;
 
 /// The fields of Xendit's invoice callback that are read; Xendit sends
@@ -58,6 +59,7 @@ pub struct CallbackReceipt {
 pub async fn xendit(
     State(db): State<PgPool>,
     Extension(payments): Extension<Payments>,
+    Extension(doorbell): Extension<Doorbell>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<CallbackReceipt>, ApiError> {
@@ -85,6 +87,9 @@ pub async fn xendit(
     let outcome = halo_orders::record_callback(&db, &raw, report.as_ref())
         .await
         .map_err(|e| db_error("storing a Xendit callback failed", e))?;
+    if outcome == Outcome::Paid {
+        doorbell.ring();
+    }
     if report.is_none() {
         return Err(ApiError::new(
             ErrorKind::InvalidInput,

@@ -5,7 +5,7 @@
 //! claims its rows with `FOR UPDATE SKIP LOCKED`, so instances share the
 //! work without doing any of it twice.
 
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use halo_web::KnobCache;
@@ -17,8 +17,21 @@ use crate::services::timers::spawn_every;
 /// most this late (the issue allows 2 s).
 const MATCH_EVERY: Duration = Duration::from_secs(1);
 
-pub fn start(db: PgPool, knobs: KnobCache, alive: Weak<()>) {
-    spawn_every(MATCH_EVERY, alive, "chat timers", move || {
+/// Rung when an order is paid on this instance, so the matcher offers its
+/// chat now rather than at its next tick (half a second sooner on average).
+/// Other instances still find it at their tick.
+#[derive(Clone, Default)]
+pub struct Doorbell(Arc<tokio::sync::Notify>);
+
+impl Doorbell {
+    pub fn ring(&self) {
+        self.0.notify_one();
+    }
+}
+
+pub fn start(db: PgPool, knobs: KnobCache, alive: Weak<()>, doorbell: &Doorbell) {
+    let wake = Some(doorbell.0.clone());
+    spawn_every(MATCH_EVERY, wake, alive, "chat timers", move || {
         let (db, knobs) = (db.clone(), knobs.clone());
         async move {
             // Until the knobs have loaded there is nothing to match with.

@@ -74,7 +74,7 @@ impl Payments {
             .map_or(Duration::from_secs(60), |c| {
                 c.options.wait_for_concurrent + Duration::from_secs(30)
             });
-        crate::services::timers::spawn_every(SWEEP_EVERY, alive, "order sweep", move || {
+        crate::services::timers::spawn_every(SWEEP_EVERY, None, alive, "order sweep", move || {
             let db = db.clone();
             let provider = provider.clone();
             async move { sweep(&db, provider.as_deref(), abandon_after).await }

@@ -2,13 +2,22 @@
 //! runs every instance, once per period, until the app is dropped.
 
 use std::future::Future;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-/// Runs `work` every `period` until `alive` is gone. A failed round is
-/// logged and the next one tries again: every job here is safe to repeat.
-pub fn spawn_every<F, Fut>(period: Duration, alive: Weak<()>, job: &'static str, mut work: F)
-where
+use tokio::sync::Notify;
+
+/// Runs `work` every `period`, and also as soon as `wake` is notified (a
+/// doorbell: rings during a round make one more round right after), until
+/// `alive` is gone. A failed round is logged and the next one tries again:
+/// every job here is safe to repeat.
+pub fn spawn_every<F, Fut>(
+    period: Duration,
+    wake: Option<Arc<Notify>>,
+    alive: Weak<()>,
+    job: &'static str,
+    mut work: F,
+) where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), sqlx::Error>> + Send,
 {
@@ -16,7 +25,17 @@ where
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            match &wake {
+                Some(wake) => {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        () = wake.notified() => {}
+                    }
+                }
+                None => {
+                    tick.tick().await;
+                }
+            }
             if alive.strong_count() == 0 {
                 return;
             }
