@@ -157,6 +157,26 @@ for edge in "$gateway" "$cc"; do
   "$venv/bin/openapi-spec-validator" "$work/openapi.json" || status=1
 done
 
+# The socket's frames: their JSON Schemas must be valid 2020-12 schemas,
+# and the frames the reference relay's smoke test exchanges must match.
+log "socket frame schemas (JSON Schema 2020-12)"
+"$venv/bin/python" - services/public-gateway/socket-frames.schema.json <<'PY' || status=1
+import json, sys
+from jsonschema import Draft202012Validator
+document = json.load(open(sys.argv[1]))
+Draft202012Validator.check_schema(document)
+def check(side, frame):
+    Draft202012Validator({**document, "$ref": document[side]["$ref"]}).validate(frame)
+chat = "019ab8f1-0c3d-7e21-8a7e-3f5b2c1d0e9f"
+message = {"id": 7, "chat_id": chat, "sender": "customer", "body": "halo kak", "sent_at": "2026-11-26T06:08:01.123Z"}
+check("client", {"type": "message", "chat_id": chat, "client_msg_id": "c-1", "body": "halo kak"})
+check("client", {"type": "resume", "chat_id": chat, "after": 6})
+check("client", {"type": "heartbeat"})
+check("server", {"type": "ack", "client_msg_id": "c-1", "message": message})
+check("server", {"type": "message", "message": message})
+check("server", {"type": "error", "code": "bad_body", "message": "body is 1 to 4000 characters"})
+PY
+
 run_schemathesis() {
   local name=$1 url=$2 token=$3; shift 3
   log "schemathesis against $name ($url) $*"
@@ -168,7 +188,7 @@ run_schemathesis() {
     --report junit --report-dir ".local/contract-report/$name" || status=1
 }
 run_schemathesis public-gateway "$gateway" "$customer_token"
-run_schemathesis public-gateway-mitra "$gateway" "$mitra_token" --include-path-regex '^/api/mitra/(me|presence(/heartbeat)?|chats(/.*)?)$'
+run_schemathesis public-gateway-mitra "$gateway" "$mitra_token" --include-path-regex '^/api/mitra/(me|presence(/heartbeat)?|chats(/.*)?|earnings)$'
 run_schemathesis internal-cc "$cc" "$admin_token"
 
 if [ "$status" != 0 ]; then

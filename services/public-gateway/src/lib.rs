@@ -4,6 +4,7 @@
 //! knobs. Nothing under `/internal` is ever routed here.
 
 pub mod config;
+pub mod realtime;
 pub mod routes;
 pub mod services;
 
@@ -19,8 +20,8 @@ pub use config::{GatewayConfig, PaymentsConfig};
 
 use halo_mitras::Heartbeats;
 use routes::{
-    auth, chats, config as app_config, earnings, extensions, feedback, me, mitras, orders,
-    presence, webhooks,
+    auth, chats, config as app_config, earnings, extensions, feedback, me, messages, mitras,
+    orders, presence, webhooks,
 };
 use services::payments::Payments;
 use services::timers::spawn_every;
@@ -48,7 +49,9 @@ fn routes() -> EdgeRoutes {
         .routes(routes!(webhooks::xendit))
         // `/api/shared/...` for any signed-in app user: the `Auth`
         // extractor still requires a valid token.
-        .routes(routes!(auth::logout));
+        .routes(routes!(auth::logout))
+        // The socket, for either app: checked in the handler.
+        .routes(routes!(realtime::socket::open));
     let customer = OpenApiRouter::new()
         .routes(routes!(me::client_me, me::client_me_patch))
         .routes(routes!(orders::create, orders::list))
@@ -60,7 +63,8 @@ fn routes() -> EdgeRoutes {
         .routes(routes!(chats::client_end))
         .routes(routes!(extensions::request, extensions::client_list))
         .routes(routes!(feedback::rate))
-        .routes(routes!(feedback::client_report));
+        .routes(routes!(feedback::client_report))
+        .routes(routes!(messages::client_history));
     let mitra = OpenApiRouter::new()
         .routes(routes!(me::mitra_me, me::mitra_me_patch))
         .routes(routes!(presence::set))
@@ -74,6 +78,7 @@ fn routes() -> EdgeRoutes {
         .routes(routes!(extensions::accept))
         .routes(routes!(extensions::decline))
         .routes(routes!(feedback::mitra_report))
+        .routes(routes!(messages::mitra_history))
         .routes(routes!(earnings::earnings));
     EdgeRoutes {
         doc: halo_web::edge_document("Halo Bestie public API", "For client_app and mitra_app."),
@@ -112,6 +117,7 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
     // neither delays the other.
     let timers_db = background_pool(config)?;
     let limits = config.edge.limits;
+    let hub = realtime::Hub::new(config.edge.redis_url.as_deref())?;
     Ok(move |state: EdgeState| {
         let alive = Arc::new(());
         payments.start_sweeper(sweeper_db, Arc::downgrade(&alive));
@@ -139,6 +145,7 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
             .layer(Extension(payments))
             .layer(Extension(beats))
             .layer(Extension(doorbell))
+            .layer(Extension(hub))
             .layer(Extension(alive))
     })
 }

@@ -6,7 +6,8 @@
 //! `ends_at` (or either side ends it), longer when the customer buys an
 //! extension. Afterwards the customer rates it; either side may report it.
 //! Sole writer of `chats`, `chat_offers`, `chat_extensions`,
-//! `chat_ratings`, `chat_reports` and `mitra_earnings`; writes its events
+//! `chat_messages`, `chat_reads`, `chat_ratings`, `chat_reports` and
+//! `mitra_earnings`; writes its events
 //! to `outbox` in the same transaction.
 
 mod earnings;
@@ -14,6 +15,7 @@ mod ending;
 mod extensions;
 mod feedback;
 mod matching;
+mod messages;
 mod model;
 mod read;
 mod respond;
@@ -27,6 +29,10 @@ pub use extensions::{
 };
 pub use feedback::{ChatRating, Report, ReportReason, ReportStatus, rate, report};
 pub use matching::dispatch_paid_orders;
+pub use messages::{
+    Message, ReadReceipt, Role, Sent, counterpart, history, mark_read, missed, newest_message_id,
+    send,
+};
 pub use model::{ChatId, ChatStatus, CustomerAlias, MitraChat};
 pub use read::{
     ChatMitra, CustomerChat, Page, customer_chat, customer_chats, mitra_chat, mitra_chats,

@@ -45,6 +45,11 @@ impl Env {
         }
     }
 
+    /// Every variable, e.g. to start a child process with them.
+    pub fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Sets or replaces one variable (tests, and per-service defaults).
     pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
         self.vars.insert(name.to_owned(), value.into());

@@ -12,6 +12,7 @@ mod health;
 mod json;
 mod knobs;
 mod openapi;
+mod paging;
 mod serve;
 
 pub use client_ip::{ClientIp, TrustedProxyHops};
@@ -22,4 +23,5 @@ pub use health::health_routes;
 pub use json::Json;
 pub use knobs::{KnobCache, KnobSnapshot};
 pub use openapi::{ErrorResponses, edge_document, serve_openapi};
+pub use paging::page_limit;
 pub use serve::{HttpLimits, apply_edge_layers, serve};

@@ -7,6 +7,7 @@ pub mod earnings;
 pub mod extensions;
 pub mod feedback;
 pub mod me;
+pub mod messages;
 pub mod mitras;
 pub mod orders;
 pub mod presence;
@@ -16,14 +17,5 @@ use halo_proto::ApiError;
 
 /// A list's `limit` parameter: 1 to 100, default 20.
 pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
-    let limit = limit.unwrap_or(20);
-    if (1..=100).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(ApiError::invalid_field(
-            "limit",
-            "out_of_range",
-            "limit is 1 to 100",
-        ))
-    }
+    halo_web::page_limit(limit, 20, 100)
 }

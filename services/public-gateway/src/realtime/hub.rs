@@ -1,0 +1,324 @@
+//! This instance's sockets, and the frames for their users from every
+//! instance. With Valkey: one subscriber connection per instance,
+//! subscribed to `halo.user.<id>` while that user has a socket here, and
+//! one publisher; a frame for a user is published and every instance
+//! holding a socket of theirs forwards it. Without Valkey (one instance):
+//! frames go straight to the local sockets.
+//!
+//! Postgres is the truth and this only the doorbell: a frame lost while
+//! Valkey is down is a stored message the app gets on `resume`, and
+//! sockets catch up by themselves while the link is down (see `socket`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::{broadcast, mpsc};
+use uuid::Uuid;
+
+/// Frames waiting for one socket; a socket this far behind is closed (its
+/// app reconnects and resumes) rather than buffered without bound.
+const SOCKET_BACKLOG: usize = 256;
+/// Publishes waiting for Valkey; past this (Valkey stalled) new ones are
+/// dropped: the messages are stored and reach the apps on resume.
+const PUBLISH_BACKLOG: usize = 10_000;
+const PUBLISH_TIMEOUT: Duration = Duration::from_millis(500);
+const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(2);
+const RETRY_CONNECT_EVERY: Duration = Duration::from_secs(1);
+
+fn channel(user: Uuid) -> String {
+    format!("halo.user.{user}")
+}
+
+/// Each user's sockets here: an id and the sender of its frames.
+type Sockets = HashMap<Uuid, Vec<(u64, mpsc::Sender<Arc<str>>)>>;
+
+/// A handle to the hub; cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sockets: Mutex<Sockets>,
+    next_socket: AtomicU64,
+    valkey: Option<Valkey>,
+    /// Fires when the link to Valkey comes back: frames may have been
+    /// missed meanwhile.
+    resync: broadcast::Sender<()>,
+}
+
+struct Valkey {
+    subscriptions: mpsc::UnboundedSender<Subscription>,
+    publish: mpsc::Sender<(String, Arc<str>)>,
+    linked: AtomicBool,
+}
+
+enum Subscription {
+    Add(Uuid),
+    Remove(Uuid),
+}
+
+/// A socket's place in the hub: frames for its user arrive on `frames`.
+/// Dropping it leaves the hub (and unsubscribes the user's channel when it
+/// was their last socket here).
+pub struct Registration {
+    hub: Hub,
+    user: Uuid,
+    id: u64,
+    pub frames: mpsc::Receiver<Arc<str>>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.leave(self.user, self.id);
+    }
+}
+
+impl Hub {
+    /// A hub over Valkey at `redis_url`, or for this instance alone.
+    pub fn new(redis_url: Option<&str>) -> anyhow::Result<Self> {
+        let (resync, _) = broadcast::channel(4);
+        let Some(url) = redis_url else {
+            return Ok(Self {
+                inner: Arc::new(Inner {
+                    sockets: Mutex::default(),
+                    next_socket: AtomicU64::new(0),
+                    valkey: None,
+                    resync,
+                }),
+            });
+        };
+        let client = redis::Client::open(url)
+            .map_err(|_| anyhow::anyhow!("REDIS_URL is not a valid redis:// or valkey:// URL"))?;
+        let (subscriptions, subscription_rx) = mpsc::unbounded_channel();
+        let (publish, publish_rx) = mpsc::channel(PUBLISH_BACKLOG);
+        let hub = Self {
+            inner: Arc::new(Inner {
+                sockets: Mutex::default(),
+                next_socket: AtomicU64::new(0),
+                valkey: Some(Valkey {
+                    subscriptions,
+                    publish,
+                    linked: AtomicBool::new(false),
+                }),
+                resync,
+            }),
+        };
+        tokio::spawn(subscribe(
+            Arc::downgrade(&hub.inner),
+            client.clone(),
+            subscription_rx,
+        ));
+        tokio::spawn(publish_forever(client, publish_rx));
+        Ok(hub)
+    }
+
+    /// Whether frames from other instances reach this one now. False while
+    /// Valkey is down; always true without Valkey (there are no others).
+    pub fn linked(&self) -> bool {
+        self.inner
+            .valkey
+            .as_ref()
+            .is_none_or(|v| v.linked.load(Ordering::Relaxed))
+    }
+
+    /// Fires when the link to Valkey is restored.
+    pub fn resyncs(&self) -> broadcast::Receiver<()> {
+        self.inner.resync.subscribe()
+    }
+
+    /// Registers a socket of `user`.
+    pub fn join(&self, user: Uuid) -> Registration {
+        let id = self.inner.next_socket.fetch_add(1, Ordering::Relaxed);
+        let (tx, frames) = mpsc::channel(SOCKET_BACKLOG);
+        let first = {
+            let mut sockets = self.lock();
+            let mine = sockets.entry(user).or_default();
+            mine.push((id, tx));
+            mine.len() == 1
+        };
+        if first && let Some(valkey) = &self.inner.valkey {
+            let _ = valkey.subscriptions.send(Subscription::Add(user));
+        }
+        Registration {
+            hub: self.clone(),
+            user,
+            id,
+            frames,
+        }
+    }
+
+    fn leave(&self, user: Uuid, id: u64) {
+        let last = {
+            let mut sockets = self.lock();
+            let Some(mine) = sockets.get_mut(&user) else {
+                return;
+            };
+            mine.retain(|(socket, _)| *socket != id);
+            let last = mine.is_empty();
+            if last {
+                sockets.remove(&user);
+            }
+            last
+        };
+        if last && let Some(valkey) = &self.inner.valkey {
+            let _ = valkey.subscriptions.send(Subscription::Remove(user));
+        }
+    }
+
+    /// Sends `frame` to every socket of `user` on every instance, without
+    /// waiting: through Valkey when there is one (the order of one
+    /// instance's frames is kept), else to this instance's sockets.
+    pub fn send_to(&self, user: Uuid, frame: Arc<str>) {
+        match &self.inner.valkey {
+            Some(valkey) => {
+                if valkey.publish.try_send((channel(user), frame)).is_err() {
+                    tracing::debug!("publish backlog full; the frame waits for a resume");
+                }
+            }
+            None => self.inner.deliver(user, &frame),
+        }
+    }
+
+    /// Sockets on this instance, for the metrics and tests.
+    pub fn sockets(&self) -> usize {
+        self.lock().values().map(Vec::len).sum()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Sockets> {
+        self.inner
+            .sockets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Inner {
+    /// Hands a frame to each local socket of `user`; a socket whose backlog
+    /// is full is dropped from the hub, which closes it.
+    fn deliver(&self, user: Uuid, frame: &Arc<str>) {
+        let mut sockets = self
+            .sockets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(mine) = sockets.get_mut(&user) {
+            mine.retain(|(_, tx)| tx.try_send(frame.clone()).is_ok());
+        }
+    }
+
+    fn users(&self) -> Vec<Uuid> {
+        self.sockets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .keys()
+            .copied()
+            .collect()
+    }
+}
+
+/// The subscriber connection, for as long as the hub lives: (re)connects,
+/// subscribes the channels of the users with sockets here, follows joins
+/// and leaves, and delivers what arrives.
+async fn subscribe(
+    hub: std::sync::Weak<Inner>,
+    client: redis::Client,
+    mut changes: mpsc::UnboundedReceiver<Subscription>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    let mut linked_before = false;
+    loop {
+        let Some(inner) = hub.upgrade() else { return };
+        let connected = client.get_async_pubsub().await;
+        if let Ok(pubsub) = connected {
+            let (mut sink, mut stream) = pubsub.split();
+            // Changes queued while unlinked are covered by subscribing the
+            // users present now.
+            while changes.try_recv().is_ok() {}
+            let users = inner.users();
+            let subscribed = if users.is_empty() {
+                Ok(())
+            } else {
+                sink.subscribe(users.iter().map(|u| channel(*u)).collect::<Vec<_>>())
+                    .await
+            };
+            if subscribed.is_ok() {
+                let valkey = inner.valkey.as_ref().expect("a linked hub has Valkey");
+                valkey.linked.store(true, Ordering::Relaxed);
+                backoff = Duration::from_millis(100);
+                if linked_before {
+                    tracing::info!("valkey fan-out restored");
+                    let _ = inner.resync.send(());
+                }
+                linked_before = true;
+                drop(inner);
+                loop {
+                    tokio::select! {
+                        change = changes.recv() => {
+                            let result = match change {
+                                Some(Subscription::Add(user)) => sink.subscribe(channel(user)).await,
+                                Some(Subscription::Remove(user)) => sink.unsubscribe(channel(user)).await,
+                                None => return, // the hub is gone
+                            };
+                            if result.is_err() { break; }
+                        }
+                        message = stream.next() => {
+                            let Some(message) = message else { break };
+                            let Some(inner) = hub.upgrade() else { return };
+                            let user = message.get_channel_name().strip_prefix("halo.user.")
+                                .and_then(|id| id.parse::<Uuid>().ok());
+                            if let (Some(user), Ok(frame)) = (user, message.get_payload::<String>()) {
+                                inner.deliver(user, &Arc::from(frame));
+                            }
+                        }
+                    }
+                }
+                let Some(inner) = hub.upgrade() else { return };
+                if let Some(valkey) = &inner.valkey {
+                    valkey.linked.store(false, Ordering::Relaxed);
+                }
+                tracing::warn!(
+                    "valkey fan-out lost; sockets catch up from Postgres until it is back"
+                );
+            }
+        } else {
+            tracing::debug!("valkey unreachable; retrying");
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(RECONNECT_BACKOFF_MAX);
+    }
+}
+
+/// Sends queued frames to Valkey in order; one that cannot be sent in time
+/// is dropped (its message is stored; the app gets it on resume).
+async fn publish_forever(client: redis::Client, mut queue: mpsc::Receiver<(String, Arc<str>)>) {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(PUBLISH_TIMEOUT))
+        .set_response_timeout(Some(PUBLISH_TIMEOUT));
+    let mut connection: Option<ConnectionManager> = None;
+    let mut failed_at: Option<tokio::time::Instant> = None;
+    while let Some((channel, frame)) = queue.recv().await {
+        // While Valkey is unreachable, one connection attempt a second: the
+        // frames in between are dropped at once instead of queueing.
+        if connection.is_none() && failed_at.is_none_or(|at| at.elapsed() >= RETRY_CONNECT_EVERY) {
+            connection = ConnectionManager::new_with_config(client.clone(), config.clone())
+                .await
+                .ok();
+            failed_at = connection.is_none().then(tokio::time::Instant::now);
+        }
+        let Some(link) = connection.as_mut() else {
+            continue;
+        };
+        let sent = redis::cmd("PUBLISH")
+            .arg(&channel)
+            .arg(&*frame)
+            .query_async::<i64>(link)
+            .await;
+        if sent.is_err() {
+            tracing::debug!("a frame could not be published; it waits for a resume");
+        }
+    }
+}

@@ -1,0 +1,483 @@
+//! `GET /api/shared/ws`: one socket per device carries all the user's
+//! chats. Frames are handled one at a time in the order they arrive (acks
+//! come back in order); frames for the user from any instance are written
+//! as they come. A bad frame gets an `error` frame and the socket stays
+//! up; a binary frame or one over 16 KiB closes it (1008).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{
+    CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code,
+};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use halo_auth::{Auth, UserType};
+use halo_chats::{ChatError, ChatId, Message, Role};
+use halo_mitras::Heartbeats;
+use halo_proto::{ApiError, ErrorKind};
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::frames::{ClientFrame, ErrorCode, MAX_BODY_CHARS, MAX_CLIENT_MSG_ID_CHARS, ServerFrame};
+use super::hub::Hub;
+
+/// The largest text frame read; larger ones close the socket (1008).
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// A socket that has sent nothing (not even a pong) this long is gone.
+const IDLE_LIMIT: Duration = Duration::from_secs(75);
+const PING_EVERY: Duration = Duration::from_secs(25);
+/// Messages one socket may send per window.
+const MESSAGES_PER_WINDOW: u32 = 20;
+const RATE_WINDOW: Duration = Duration::from_secs(10);
+/// While the fan-out is down, how often a socket looks for messages it
+/// missed.
+const CATCH_UP_EVERY: Duration = Duration::from_secs(2);
+/// Messages one `resume` or catch-up query returns; `resume` pages on.
+const PAGE: u32 = 200;
+
+/// Opens the socket: the same bearer token as REST, checked before the
+/// upgrade (a missing or bad one is a 401 and no socket). Frames and their
+/// JSON Schemas: `services/public-gateway/socket-frames.schema.json`.
+#[utoipa::path(get, path = "/api/shared/ws", operation_id = "open_socket", tag = "realtime", security(("bearer" = [])),
+    responses(
+        (status = 101, description = "switching to the WebSocket protocol (RFC 6455); frames as in socket-frames.schema.json"),
+        (status = 400, description = "`not_a_websocket_upgrade`", body = halo_web::ErrorBody),
+        (status = 403, description = "`wrong_user_type`: a CC token", body = halo_web::ErrorBody)))]
+pub async fn open(
+    State(db): State<PgPool>,
+    Extension(hub): Extension<Hub>,
+    Extension(beats): Extension<Heartbeats>,
+    auth: Auth,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::new(
+            ErrorKind::InvalidInput,
+            "not_a_websocket_upgrade",
+            format!("open the socket with a WebSocket upgrade request: {rejection}"),
+        )
+    })?;
+    if !matches!(auth.user_type, UserType::Customer | UserType::Mitra) {
+        return Err(ApiError::forbidden(
+            "wrong_user_type",
+            "the socket is for the customer and mitra apps",
+        ));
+    }
+    Ok(upgrade
+        // Read a little past the limit so an oversized frame is seen and
+        // refused with 1008, not cut off by the protocol layer.
+        .max_message_size(4 * MAX_FRAME_BYTES)
+        .max_frame_size(4 * MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| async move {
+            let session = Session {
+                db,
+                hub,
+                beats,
+                user: auth.user_id,
+                is_mitra: auth.user_type == UserType::Mitra,
+                chats: HashMap::new(),
+                seen: HashMap::new(),
+                floor: 0,
+                window: (Instant::now(), 0),
+            };
+            session.run(socket).await;
+        }))
+}
+
+/// Why the loop ended, for the close frame.
+enum Ending {
+    /// The app closed, or the connection dropped.
+    Gone,
+    Close(u16, &'static str),
+}
+
+struct Session {
+    db: PgPool,
+    hub: Hub,
+    beats: Heartbeats,
+    user: Uuid,
+    is_mitra: bool,
+    /// Chats this socket has used: the user's role and the other side.
+    chats: HashMap<ChatId, (Role, Uuid)>,
+    /// The newest message from the other side this socket has, per chat.
+    seen: HashMap<ChatId, i64>,
+    /// Messages before this (the newest id when the socket opened) are the
+    /// app's to resume; catch-up looks only after it.
+    floor: i64,
+    /// The rate window's start and the messages sent in it.
+    window: (Instant, u32),
+}
+
+impl Session {
+    async fn run(mut self, socket: WebSocket) {
+        let mut registration = self.hub.join(self.user);
+        self.floor = halo_chats::newest_message_id(&self.db)
+            .await
+            .unwrap_or(i64::MAX);
+        let (mut out, mut incoming) = socket.split();
+        let mut resyncs = self.hub.resyncs();
+        let mut ping = tokio::time::interval(PING_EVERY);
+        let mut catch_up = tokio::time::interval(CATCH_UP_EVERY);
+        let mut last_heard = Instant::now();
+        let ending = loop {
+            let replies = tokio::select! {
+                frame = incoming.next() => {
+                    last_heard = Instant::now();
+                    match frame {
+                        Some(Ok(WsMessage::Text(text))) if text.len() > MAX_FRAME_BYTES => {
+                            break Ending::Close(close_code::POLICY, "frames are at most 16 KiB");
+                        }
+                        Some(Ok(WsMessage::Text(text))) => self.handle(text.as_str()).await,
+                        Some(Ok(WsMessage::Binary(_))) => {
+                            break Ending::Close(close_code::POLICY, "frames are JSON text");
+                        }
+                        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                        Some(Ok(WsMessage::Close(_)) | Err(_)) | None => break Ending::Gone,
+                    }
+                }
+                frame = registration.frames.recv() => match frame {
+                    Some(frame) => {
+                        self.note_delivered(&frame);
+                        vec![frame.to_string()]
+                    }
+                    None => break Ending::Close(close_code::AGAIN, "too far behind; reconnect and resume"),
+                },
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > IDLE_LIMIT {
+                        break Ending::Close(close_code::AWAY, "no answer to pings");
+                    }
+                    if out.send(WsMessage::Ping(Default::default())).await.is_err() {
+                        break Ending::Gone;
+                    }
+                    continue;
+                }
+                _ = resyncs.recv() => self.catch_up().await,
+                _ = catch_up.tick(), if !self.hub.linked() => self.catch_up().await,
+            };
+            let mut sent = true;
+            for reply in replies {
+                if out.send(WsMessage::Text(reply.into())).await.is_err() {
+                    sent = false;
+                    break;
+                }
+            }
+            if !sent {
+                break Ending::Gone;
+            }
+        };
+        if let Ending::Close(code, reason) = ending {
+            let _ = out
+                .send(WsMessage::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })))
+                .await;
+        }
+    }
+
+    /// One frame from the app, and what to answer.
+    async fn handle(&mut self, text: &str) -> Vec<String> {
+        match parse(text) {
+            Ok(frame) => self.act(frame).await,
+            Err(refusal) => vec![refusal.frame()],
+        }
+    }
+
+    async fn act(&mut self, frame: ClientFrame) -> Vec<String> {
+        match frame {
+            ClientFrame::Message {
+                chat_id,
+                client_msg_id,
+                body,
+            } => vec![self.send_message(chat_id, &client_msg_id, &body).await],
+            ClientFrame::Typing { chat_id } => match self.counterpart(chat_id).await {
+                Ok(Some((role, other))) => {
+                    let frame = ServerFrame::Typing {
+                        chat_id,
+                        sender: role,
+                    };
+                    self.hub.send_to(other, frame.to_text().into());
+                    Vec::new()
+                }
+                Ok(None) => vec![Refusal::forbidden(None).frame()],
+                Err(_) => vec![Refusal::internal(None).frame()],
+            },
+            ClientFrame::Read { chat_id, up_to } => {
+                match halo_chats::mark_read(&self.db, self.user, chat_id, up_to).await {
+                    Ok(Some(receipt)) => {
+                        let frame = ServerFrame::Read {
+                            chat_id,
+                            reader: receipt.reader,
+                            up_to: receipt.up_to,
+                        };
+                        self.hub.send_to(receipt.other, frame.to_text().into());
+                        Vec::new()
+                    }
+                    Ok(None) => vec![Refusal::forbidden(None).frame()],
+                    Err(err) => {
+                        tracing::warn!(error = %err, "storing a read receipt failed");
+                        vec![Refusal::internal(None).frame()]
+                    }
+                }
+            }
+            ClientFrame::Resume { chat_id, after } => self.resume(chat_id, after).await,
+            ClientFrame::Heartbeat => {
+                if self.is_mitra {
+                    self.beats.beat(self.user);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    async fn send_message(&mut self, chat: ChatId, client_msg_id: &str, body: &str) -> String {
+        if !self.within_rate() {
+            return Refusal {
+                code: ErrorCode::RateLimited,
+                message: "at most 20 messages per 10 seconds; wait and resend",
+                client_msg_id: Some(client_msg_id.to_owned()),
+            }
+            .frame();
+        }
+        let cmid = Some(client_msg_id.to_owned());
+        match halo_chats::send(&self.db, self.user, chat, client_msg_id, body).await {
+            Ok(sent) => {
+                // At least once: a resend is delivered again; apps drop
+                // ids they have.
+                let delivery = ServerFrame::Message {
+                    message: &sent.message,
+                };
+                self.hub.send_to(sent.recipient, delivery.to_text().into());
+                ServerFrame::Ack {
+                    client_msg_id,
+                    message: &sent.message,
+                }
+                .to_text()
+            }
+            Err(ChatError::NotFound) => Refusal::forbidden(cmid).frame(),
+            Err(ChatError::NotActive) => Refusal {
+                code: ErrorCode::ChatNotActive,
+                message: "the chat is not active: an ended chat is read-only",
+                client_msg_id: cmid,
+            }
+            .frame(),
+            Err(err) => {
+                tracing::warn!(error = %err, "storing a message failed");
+                Refusal::internal(cmid).frame()
+            }
+        }
+    }
+
+    fn within_rate(&mut self) -> bool {
+        let (started, count) = &mut self.window;
+        if started.elapsed() >= RATE_WINDOW {
+            *started = Instant::now();
+            *count = 0;
+        }
+        *count += 1;
+        *count <= MESSAGES_PER_WINDOW
+    }
+
+    async fn counterpart(&mut self, chat: ChatId) -> Result<Option<(Role, Uuid)>, sqlx::Error> {
+        if let Some(known) = self.chats.get(&chat) {
+            return Ok(Some(*known));
+        }
+        let found = halo_chats::counterpart(&self.db, self.user, chat).await?;
+        if let Some(found) = found {
+            self.chats.insert(chat, found);
+        }
+        Ok(found)
+    }
+
+    /// Every message of the chat after `after`, oldest first.
+    async fn resume(&mut self, chat: ChatId, mut after: i64) -> Vec<String> {
+        let mut frames = Vec::new();
+        loop {
+            let page = match halo_chats::history(&self.db, self.user, chat, after, PAGE).await {
+                Ok(Some(page)) => page,
+                Ok(None) => return vec![Refusal::forbidden(None).frame()],
+                Err(err) => {
+                    tracing::warn!(error = %err, "resuming a chat failed");
+                    frames.push(Refusal::internal(None).frame());
+                    return frames;
+                }
+            };
+            let full = page.len() == PAGE as usize;
+            for message in &page {
+                after = message.id;
+                self.note_message(message);
+                frames.push(ServerFrame::Message { message }.to_text());
+            }
+            if !full {
+                return frames;
+            }
+        }
+    }
+
+    /// The messages this socket missed while the fan-out was down.
+    async fn catch_up(&mut self) -> Vec<String> {
+        let seen: Vec<(ChatId, i64)> = self.seen.iter().map(|(c, id)| (*c, *id)).collect();
+        match halo_chats::missed(&self.db, self.user, self.floor, &seen, PAGE).await {
+            Ok(missed) => missed
+                .iter()
+                .map(|message| {
+                    self.note_message(message);
+                    ServerFrame::Message { message }.to_text()
+                })
+                .collect(),
+            Err(err) => {
+                tracing::debug!(error = %err, "catching up failed; trying again");
+                Vec::new()
+            }
+        }
+    }
+
+    fn note_message(&mut self, message: &Message) {
+        let newest = self.seen.entry(message.chat_id).or_default();
+        *newest = (*newest).max(message.id);
+    }
+
+    /// Keeps `seen` current for message frames from the hub.
+    fn note_delivered(&mut self, frame: &Arc<str>) {
+        #[derive(serde::Deserialize)]
+        struct Peek {
+            message: Option<Seen>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Seen {
+            id: i64,
+            chat_id: ChatId,
+        }
+        if let Ok(Peek {
+            message: Some(seen),
+        }) = serde_json::from_str::<Peek>(frame)
+        {
+            let newest = self.seen.entry(seen.chat_id).or_default();
+            *newest = (*newest).max(seen.id);
+        }
+    }
+}
+
+/// A refused frame.
+struct Refusal {
+    code: ErrorCode,
+    message: &'static str,
+    client_msg_id: Option<String>,
+}
+
+impl Refusal {
+    fn new(code: ErrorCode, message: &'static str) -> Self {
+        Self {
+            code,
+            message,
+            client_msg_id: None,
+        }
+    }
+
+    fn forbidden(client_msg_id: Option<String>) -> Self {
+        Self {
+            code: ErrorCode::Forbidden,
+            message: "not a chat you take part in",
+            client_msg_id,
+        }
+    }
+
+    fn internal(client_msg_id: Option<String>) -> Self {
+        Self {
+            code: ErrorCode::Internal,
+            message: "the server failed; send the frame again",
+            client_msg_id,
+        }
+    }
+
+    fn frame(&self) -> String {
+        ServerFrame::Error {
+            code: self.code,
+            message: self.message,
+            client_msg_id: self.client_msg_id.as_deref(),
+        }
+        .to_text()
+    }
+}
+
+/// Reads a frame, naming what is wrong with it the way the reference
+/// relay does (`bad_json`, `unknown_type`, `bad_chat_id`,
+/// `bad_client_msg_id`, `bad_body`).
+fn parse(text: &str) -> Result<ClientFrame, Refusal> {
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return Err(Refusal::new(
+            ErrorCode::BadJson,
+            "a frame is one JSON object",
+        ));
+    };
+    let kind = value.get("type").and_then(Value::as_str);
+    if !matches!(
+        kind,
+        Some("message" | "typing" | "read" | "resume" | "heartbeat")
+    ) {
+        return Err(Refusal::new(
+            ErrorCode::UnknownType,
+            "type is one of message, typing, read, resume, heartbeat",
+        ));
+    }
+    if kind == Some("message") {
+        check_message(&value)?;
+    } else if kind != Some("heartbeat") && !has_chat_id(&value) {
+        return Err(Refusal::new(
+            ErrorCode::BadChatId,
+            "chat_id is a chat's UUID",
+        ));
+    }
+    serde_json::from_value(value).map_err(|_| {
+        Refusal::new(
+            ErrorCode::BadFrame,
+            "a field is missing or of the wrong type (read and resume take integer ids)",
+        )
+    })
+}
+
+fn has_chat_id(value: &Value) -> bool {
+    value
+        .get("chat_id")
+        .and_then(Value::as_str)
+        .is_some_and(|id| id.parse::<Uuid>().is_ok())
+}
+
+fn check_message(value: &Value) -> Result<(), Refusal> {
+    let client_msg_id = value.get("client_msg_id").and_then(Value::as_str);
+    let with_id = |code, message| Refusal {
+        code,
+        message,
+        client_msg_id: client_msg_id.map(str::to_owned),
+    };
+    if !has_chat_id(value) {
+        return Err(with_id(ErrorCode::BadChatId, "chat_id is a chat's UUID"));
+    }
+    if !client_msg_id.is_some_and(|id| {
+        (1..=MAX_CLIENT_MSG_ID_CHARS).contains(&id.chars().count()) && !id.contains('\0')
+    }) {
+        return Err(with_id(
+            ErrorCode::BadClientMsgId,
+            "client_msg_id is a string of 1 to 128 characters",
+        ));
+    }
+    let body = value.get("body").and_then(Value::as_str);
+    let layout = |c: char| matches!(c, '\n' | '\r' | '\t');
+    if !body.is_some_and(|body| {
+        (1..=MAX_BODY_CHARS).contains(&body.chars().count())
+            && !body.chars().any(|c| c.is_control() && !layout(c))
+    }) {
+        return Err(with_id(
+            ErrorCode::BadBody,
+            "body is 1 to 4000 characters, without control characters but line breaks and tabs",
+        ));
+    }
+    Ok(())
+}
