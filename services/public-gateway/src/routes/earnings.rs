@@ -21,10 +21,10 @@ const LAST_YEAR: i32 = 9999;
 #[into_params(parameter_in = Query)]
 pub struct EarningsQuery {
     /// First day, `YYYY-MM-DD` in Asia/Jakarta; default the first of `to`'s month.
-    #[param(value_type = Option<String>, format = Date, example = "2026-11-01")]
+    #[param(value_type = Option<String>, format = Date, pattern = "^[2-9][0-9]{3}-[0-9]{2}-[0-9]{2}$", example = "2026-11-01")]
     pub from: Option<NaiveDate>,
     /// Last day, inclusive; default today in Asia/Jakarta.
-    #[param(value_type = Option<String>, format = Date, example = "2026-11-30")]
+    #[param(value_type = Option<String>, format = Date, pattern = "^[2-9][0-9]{3}-[0-9]{2}-[0-9]{2}$", example = "2026-11-30")]
     pub to: Option<NaiveDate>,
 }
 
