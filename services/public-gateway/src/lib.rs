@@ -105,7 +105,8 @@ fn background_pool(config: &GatewayConfig) -> anyhow::Result<sqlx::PgPool> {
 /// What builds the whole app from the edge's state, for
 /// `halo_web::edge_main` or a test. Fails on a bad Xendit setting, so
 /// start-up names it. The app also starts the order sweeper, the heartbeat
-/// flush and the matcher, which stop once the app is dropped.
+/// flush, the matcher and the event relay, which stop once the app is
+/// dropped.
 pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> Router + use<>> {
     let payments = Payments::from_config(&config.payments)?;
     // The sweeper's own connection: its work never waits for, or takes, a
@@ -116,6 +117,8 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
     // (which run one after the other), apart from the order sweeper's so
     // neither delays the other.
     let timers_db = background_pool(config)?;
+    // And one for relaying events to sockets, four times a second.
+    let relay_db = background_pool(config)?;
     let limits = config.edge.limits;
     let hub = realtime::Hub::new(config.edge.redis_url.as_deref())?;
     Ok(move |state: EdgeState| {
@@ -140,6 +143,7 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
             Arc::downgrade(&alive),
             &doorbell,
         );
+        realtime::start_relay(relay_db, hub.clone(), Arc::downgrade(&alive));
         routes()
             .into_app(state, limits)
             .layer(Extension(payments))

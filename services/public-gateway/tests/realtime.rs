@@ -6,7 +6,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{TestApp, spawn_app, token};
+use common::{TestApp, spawn_app_configured, token};
 use futures_util::{SinkExt, StreamExt};
 use halo_testkit::RedisServer;
 use serde_json::{Value, json};
@@ -18,6 +18,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The in-process stack, its gateway on the same Valkey as the processes
+/// (every instance relays events: one without Valkey would keep some).
+async fn app_on(redis: &RedisServer) -> TestApp {
+    spawn_app_configured(&[], &[("REDIS_URL", &redis.url())]).await
+}
 
 /// A gateway as its own process, killed when dropped.
 struct Gateway {
@@ -171,8 +177,8 @@ fn message(chat: &str, client_msg_id: &str, body: &str) -> Value {
 
 #[tokio::test]
 async fn a_customer_and_a_mitra_on_two_instances_chat_both_ways_and_a_resend_is_stored_once() {
-    let app = spawn_app().await;
     let redis = RedisServer::start().await;
+    let app = app_on(&redis).await;
     let (a, b) = (
         Gateway::start(&app, &redis.url()).await,
         Gateway::start(&app, &redis.url()).await,
@@ -261,8 +267,8 @@ async fn a_customer_and_a_mitra_on_two_instances_chat_both_ways_and_a_resend_is_
 
 #[tokio::test]
 async fn bad_frames_get_error_frames_and_the_socket_stays_up_until_a_binary_or_huge_frame() {
-    let app = spawn_app().await;
     let redis = RedisServer::start().await;
+    let app = app_on(&redis).await;
     let gateway = Gateway::start(&app, &redis.url()).await;
     let pair = active_pair(&app, 2).await;
     let other = active_pair(&app, 3).await;
@@ -360,8 +366,8 @@ async fn bad_frames_get_error_frames_and_the_socket_stays_up_until_a_binary_or_h
 
 #[tokio::test]
 async fn with_valkey_stopped_messages_are_stored_acked_and_still_reach_the_other_side() {
-    let app = spawn_app().await;
     let mut redis = RedisServer::start().await;
+    let app = app_on(&redis).await;
     let (a, b) = (
         Gateway::start(&app, &redis.url()).await,
         Gateway::start(&app, &redis.url()).await,
@@ -389,8 +395,8 @@ async fn with_valkey_stopped_messages_are_stored_acked_and_still_reach_the_other
 
 #[tokio::test]
 async fn a_gateway_killed_mid_chat_loses_no_acknowledged_message_the_client_resumes_on_the_other() {
-    let app = spawn_app().await;
     let redis = RedisServer::start().await;
+    let app = app_on(&redis).await;
     let (mut a, b) = (
         Gateway::start(&app, &redis.url()).await,
         Gateway::start(&app, &redis.url()).await,
@@ -434,4 +440,39 @@ async fn a_gateway_killed_mid_chat_loses_no_acknowledged_message_the_client_resu
         );
     }
     assert_eq!(resumed, acked, "every acknowledged message, in order");
+}
+
+#[tokio::test]
+async fn a_chat_event_reaches_both_sides_sockets_with_its_id_and_no_customer_identity() {
+    let redis = RedisServer::start().await;
+    let app = app_on(&redis).await;
+    let (a, b) = (
+        Gateway::start(&app, &redis.url()).await,
+        Gateway::start(&app, &redis.url()).await,
+    );
+    let pair = active_pair(&app, 6).await;
+    let mut customer = open(&a.base, &pair.customer).await;
+    let mut mitra = open(&b.base, &pair.mitra).await;
+
+    let ended = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/client/chats/{}/end", pair.chat),
+            Some(&pair.customer),
+            None,
+        )
+        .await;
+    assert_eq!(ended.status, reqwest::StatusCode::NO_CONTENT);
+
+    let to_customer = next(&mut customer, "event").await;
+    let to_mitra = next(&mut mitra, "event").await;
+    assert_eq!(to_customer, to_mitra, "one event, the same frame to both");
+    assert_eq!(to_mitra["name"], "chat.ended");
+    assert_eq!(to_mitra["data"]["chat_id"], json!(pair.chat));
+    assert_eq!(to_mitra["data"]["ended_by"], "customer");
+    assert!(to_mitra["id"].is_i64());
+    assert!(
+        !to_mitra.to_string().contains(&pair.customer_id),
+        "{to_mitra}"
+    );
 }

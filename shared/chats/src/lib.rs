@@ -12,6 +12,7 @@
 
 mod earnings;
 mod ending;
+mod events;
 mod extensions;
 mod feedback;
 mod matching;
@@ -23,6 +24,7 @@ mod sweep;
 
 pub use earnings::{EARNINGS_TIME_ZONE, Earnings, EarningsDay, earnings};
 pub use ending::{MitraChatsClosed, Party, end, end_due, end_mitra_chats, warn_due};
+pub use events::{LiveEvent, claim_live_events};
 pub use extensions::{
     Checkout, CustomerExtension, ExtensionId, ExtensionStatus, MitraExtension, accept_extension,
     customer_extensions, decline_extension, expire_extensions, mitra_extensions, request,

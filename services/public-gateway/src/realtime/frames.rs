@@ -76,6 +76,17 @@ pub enum ServerFrame<'a> {
         reader: Role,
         up_to: i64,
     },
+    /// Something happened to one of the user's chats (`chat.offered`,
+    /// `chat.accepted`, `chat.ending_soon`, `chat.ended`,
+    /// `extension.requested`, …, as listed in the README). `id` grows and is
+    /// the same on every delivery: drop ids already seen. Live news only:
+    /// the chat's state is in the REST API.
+    Event {
+        id: i64,
+        name: &'a str,
+        #[schema(value_type = Object)]
+        data: &'a serde_json::Value,
+    },
     /// A frame was refused; the socket stays open.
     Error {
         code: ErrorCode,

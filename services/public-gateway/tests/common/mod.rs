@@ -51,13 +51,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// `core_env` overrides the core's env (e.g. `GOOGLE_CLIENT_IDS`).
 pub async fn spawn_app_with(core_env: &[(&str, &str)]) -> TestApp {
+    spawn_app_configured(core_env, &[]).await
+}
+
+/// `gateway_env` adds to the gateway's env (e.g. `REDIS_URL`).
+pub async fn spawn_app_configured(
+    core_env: &[(&str, &str)],
+    gateway_env: &[(&str, &str)],
+) -> TestApp {
     let stack = TestStack::start(core_env).await;
     // A short poll so a knob change made straight in the core shows soon.
-    let config = gateway_config(
-        &stack.db.url,
-        &stack.core.url,
-        &[("CONFIG_CACHE_TTL_SECONDS", "1")],
-    );
+    let mut env = vec![("CONFIG_CACHE_TTL_SECONDS", "1")];
+    env.extend_from_slice(gateway_env);
+    let config = gateway_config(&stack.db.url, &stack.core.url, &env);
     let base = serve_gateway(config).await;
     halo_testkit::wait_until_ready(&base).await;
     TestApp {
