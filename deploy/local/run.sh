@@ -26,6 +26,8 @@ add_secret CORE_SERVICE_SECRET
 # The Xendit double accepts exactly this key and sends this token with callbacks.
 add_secret XENDIT_SECRET_KEY xnd_development_
 add_secret XENDIT_CALLBACK_TOKEN
+# The FCM double accepts exactly this bearer token from the gateway.
+add_secret FCM_ACCESS_TOKEN
 set -a
 # shellcheck disable=SC1090
 source "$env_file"
@@ -42,6 +44,10 @@ XENDIT_API_BASE_URL=http://$XENDIT_DOUBLE_ADDR
 XENDIT_CALLBACK_URL=${XENDIT_CALLBACK_URL:-http://127.0.0.1:3000/api/shared/webhooks/xendit}
 PAYMENT_SUCCESS_REDIRECT_URL=${PAYMENT_SUCCESS_REDIRECT_URL:-halobestie://payments/success}
 PAYMENT_FAILURE_REDIRECT_URL=${PAYMENT_FAILURE_REDIRECT_URL:-halobestie://payments/failure}
+# Push goes to the local FCM double, which logs what it would deliver.
+FCM_DOUBLE_ADDR=${FCM_DOUBLE_ADDR:-127.0.0.1:3950}
+FCM_API_BASE_URL=http://$FCM_DOUBLE_ADDR
+FCM_PROJECT_ID=${FCM_PROJECT_ID:-halobestie-local}
 LOG_FORMAT=${LOG_FORMAT:-text}
 RUST_LOG=${RUST_LOG:-info}
 set +a
@@ -65,6 +71,7 @@ trap stop INT TERM EXIT
 
 "$bin/halo-core" & pids+=($!)
 "$bin/xendit-double" & pids+=($!)
+"$bin/fcm-double" & pids+=($!)
 HOST=127.0.0.1 PORT=3000 "$bin/public-gateway" & pids+=($!)
 HOST=127.0.0.1 PORT=3001 "$bin/internal-cc" & pids+=($!)
 
@@ -82,6 +89,7 @@ cat >&2 <<INFO
     Valkey/Redis    $REDIS_URL
     Xendit double   $XENDIT_API_BASE_URL   (an invoice's invoice_url is its pay page: Pay / Expire buttons)
                     callbacks to $XENDIT_CALLBACK_URL
+    FCM double      $FCM_API_BASE_URL   (logs "FCM double: would deliver" for each push)
   CC admin: $CC_BOOTSTRAP_ADMIN_EMAIL / $CC_BOOTSTRAP_ADMIN_PASSWORD   (secrets in $env_file)
   OTP codes are logged as "[OTP STUB] phone=... code=...".
   Stop everything with Ctrl-C.

@@ -12,6 +12,38 @@ use secrecy::SecretString;
 pub struct GatewayConfig {
     pub edge: EdgeConfig,
     pub payments: PaymentsConfig,
+    pub push: PushConfig,
+}
+
+/// FCM: `None` while `FCM_PROJECT_ID` is unset (push is off).
+#[derive(Debug, Clone)]
+pub struct PushConfig {
+    pub fcm: Option<FcmSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FcmSettings {
+    pub api_base_url: String,
+    pub project_id: String,
+    /// `FCM_ACCESS_TOKEN`: a fixed bearer token, for the local FCM double
+    /// only; unset, the service account's token (gcp_auth) is used.
+    pub fixed_token: Option<SecretString>,
+}
+
+impl PushConfig {
+    fn from_env(env: &Env) -> Self {
+        Self {
+            fcm: env
+                .optional("FCM_PROJECT_ID")
+                .map(|project_id| FcmSettings {
+                    api_base_url: env
+                        .optional("FCM_API_BASE_URL")
+                        .unwrap_or_else(|| "https://fcm.googleapis.com".to_owned()),
+                    project_id,
+                    fixed_token: env.optional("FCM_ACCESS_TOKEN").map(Into::into),
+                }),
+        }
+    }
 }
 
 /// Xendit: where its API is, the two secrets and where the hosted page
@@ -70,6 +102,7 @@ impl GatewayConfig {
                 },
             )?,
             payments: PaymentsConfig::from_env(env)?,
+            push: PushConfig::from_env(env),
         })
     }
 }

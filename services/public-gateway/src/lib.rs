@@ -20,8 +20,8 @@ pub use config::{GatewayConfig, PaymentsConfig};
 
 use halo_mitras::Heartbeats;
 use routes::{
-    auth, chats, config as app_config, earnings, extensions, feedback, me, messages, mitras,
-    orders, presence, webhooks,
+    auth, chats, config as app_config, devices, earnings, extensions, feedback, me, messages,
+    mitras, orders, presence, webhooks,
 };
 use services::payments::Payments;
 use services::timers::spawn_every;
@@ -51,7 +51,9 @@ fn routes() -> EdgeRoutes {
         // extractor still requires a valid token.
         .routes(routes!(auth::logout))
         // The socket, for either app: checked in the handler.
-        .routes(routes!(realtime::socket::open));
+        .routes(routes!(realtime::socket::open))
+        .routes(routes!(devices::register))
+        .routes(routes!(devices::unregister));
     let customer = OpenApiRouter::new()
         .routes(routes!(me::client_me, me::client_me_patch))
         .routes(routes!(orders::create, orders::list))
@@ -120,7 +122,9 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
     // And one for relaying events to sockets, four times a second.
     let relay_db = background_pool(config)?;
     let limits = config.edge.limits;
-    let hub = realtime::Hub::new(config.edge.redis_url.as_deref())?;
+    // And one for the push worker's device lookups.
+    let pusher = services::push::pusher(&config.push, background_pool(config)?)?;
+    let hub = realtime::Hub::new(config.edge.redis_url.as_deref(), pusher)?;
     Ok(move |state: EdgeState| {
         let alive = Arc::new(());
         payments.start_sweeper(sweeper_db, Arc::downgrade(&alive));

@@ -4,20 +4,14 @@
 mod common;
 
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use common::{TestApp, spawn_app_configured, token};
-use futures_util::{SinkExt, StreamExt};
+use common::sockets::{active_pair, closed_with, connect, message, next, open, send};
+use common::{TestApp, spawn_app_configured};
+use futures_util::SinkExt;
 use halo_testkit::RedisServer;
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use uuid::Uuid;
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// The in-process stack, its gateway on the same Valkey as the processes
 /// (every instance relays events: one without Valkey would keep some).
@@ -33,8 +27,14 @@ struct Gateway {
 
 impl Gateway {
     async fn start(app: &TestApp, redis_url: &str) -> Self {
+        Self::start_with(app, redis_url, &[]).await
+    }
+
+    async fn start_with(app: &TestApp, redis_url: &str, extra: &[(&str, &str)]) -> Self {
         let port = halo_testkit::free_port();
-        let env = app.edge_env(&[("REDIS_URL", redis_url)]);
+        let mut env = vec![("REDIS_URL", redis_url)];
+        env.extend_from_slice(extra);
+        let env = app.edge_env(&env);
         let child = Command::new(env!("CARGO_BIN_EXE_public-gateway"))
             .env_clear()
             .envs(env.vars())
@@ -60,119 +60,6 @@ impl Drop for Gateway {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// An active chat between a fresh customer and mitra: (chat id, customer
-/// token, customer id, mitra token).
-struct Pair {
-    chat: String,
-    customer: String,
-    customer_id: String,
-    mitra: String,
-}
-
-async fn active_pair(app: &TestApp, n: u32) -> Pair {
-    let phone = format!("+62812000007{n:02}");
-    let mitra_id = app.register_mitra(&phone).await;
-    let mitra = token(
-        &app.otp_sign_in("mitra", &phone, None).await.body,
-        "access_token",
-    );
-    let signed_in = app
-        .otp_sign_in("client", &format!("+62813000007{n:02}"), None)
-        .await;
-    let customer = token(&signed_in.body, "access_token");
-    let customer_id = signed_in.body["user"]["id"].as_str().unwrap().to_owned();
-    let chat = Uuid::now_v7();
-    sqlx::query(
-        "WITH o AS (INSERT INTO orders (id, customer_id, idempotency_key, request_hash, tier_id, tier_label,
-                                        duration_minutes, amount_idr, mitra_id, allow_fallback, status, paid_at)
-                    VALUES ($1, $2::uuid, $1::text, '\\x00', 'chat_30', '30 menit', 30, 25000, $3, true, 'paid', now())
-                    RETURNING id, customer_id)
-         INSERT INTO chats (id, order_id, customer_id, chosen_mitra_id, allow_fallback, duration_minutes, status,
-                            mitra_id, match_deadline, started_at, ends_at)
-         SELECT $4, id, customer_id, $3, true, 30, 'active', $3, now(), now(), now() + interval '30 minutes' FROM o",
-    )
-    .bind(Uuid::now_v7())
-    .bind(&customer_id)
-    .bind(mitra_id)
-    .bind(chat)
-    .execute(&app.db.pool)
-    .await
-    .unwrap();
-    Pair {
-        chat: chat.to_string(),
-        customer,
-        customer_id,
-        mitra,
-    }
-}
-
-async fn connect(base: &str, access: Option<&str>) -> Result<Socket, WsError> {
-    let mut request = format!("{}/api/shared/ws", base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    if let Some(access) = access {
-        request
-            .headers_mut()
-            .insert("authorization", format!("Bearer {access}").parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(request)
-        .await
-        .map(|(socket, _)| socket)
-}
-
-async fn open(base: &str, access: &str) -> Socket {
-    let socket = connect(base, Some(access)).await.expect("the socket opens");
-    // The instance subscribes the user's channel asynchronously.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    socket
-}
-
-async fn send(socket: &mut Socket, frame: Value) {
-    socket
-        .send(Message::text(frame.to_string()))
-        .await
-        .expect("the frame is sent");
-}
-
-/// The next frame of `kind`, skipping others; panics after 5 s.
-async fn next(socket: &mut Socket, kind: &str) -> Value {
-    tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Text(text))) => {
-                    let frame: Value = serde_json::from_str(&text).unwrap();
-                    if frame["type"] == kind {
-                        return frame;
-                    }
-                }
-                Some(Ok(_)) => {}
-                other => panic!("the socket ended waiting for {kind}: {other:?}"),
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {kind} frame within 5 s"))
-}
-
-/// How the server closed the socket.
-async fn closed_with(socket: &mut Socket) -> Option<CloseCode> {
-    tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
-                Some(Ok(_)) => {}
-                _ => return None,
-            }
-        }
-    })
-    .await
-    .expect("the socket closes within 5 s")
-}
-
-fn message(chat: &str, client_msg_id: &str, body: &str) -> Value {
-    json!({"type": "message", "chat_id": chat, "client_msg_id": client_msg_id, "body": body})
 }
 
 #[tokio::test]
@@ -474,5 +361,63 @@ async fn a_chat_event_reaches_both_sides_sockets_with_its_id_and_no_customer_ide
     assert!(
         !to_mitra.to_string().contains(&pair.customer_id),
         "{to_mitra}"
+    );
+}
+
+#[tokio::test]
+async fn across_instances_a_recipient_with_no_socket_anywhere_is_pushed_and_one_with_a_socket_is_not()
+ {
+    let redis = RedisServer::start().await;
+    let app = app_on(&redis).await;
+    let fcm = halo_push::double::FcmDouble::start("fcm-token").await;
+    let push_env = [
+        ("FCM_PROJECT_ID", "halo-test"),
+        ("FCM_API_BASE_URL", fcm.url()),
+        ("FCM_ACCESS_TOKEN", "fcm-token"),
+    ];
+    let (a, b) = (
+        Gateway::start_with(&app, &redis.url(), &push_env).await,
+        Gateway::start_with(&app, &redis.url(), &push_env).await,
+    );
+    let pair = active_pair(&app, 7).await;
+    let registered = app
+        .call(
+            reqwest::Method::POST,
+            "/api/shared/devices",
+            Some(&pair.mitra),
+            Some(json!({"token": "mitra-phone", "platform": "android"})),
+        )
+        .await;
+    assert_eq!(registered.status, reqwest::StatusCode::NO_CONTENT);
+    let mut customer = open(&a.base, &pair.customer).await;
+
+    send(
+        &mut customer,
+        message(&pair.chat, "offline-1", "kamu di mana?"),
+    )
+    .await;
+    next(&mut customer, "ack").await;
+    let pushed = halo_testkit::eventually(std::time::Duration::from_secs(5), || async {
+        !fcm.delivered().is_empty()
+    })
+    .await;
+    assert!(
+        pushed.is_some(),
+        "no instance had a socket of the mitra: pushed"
+    );
+    assert_eq!(fcm.delivered()[0]["data"]["event"], "message");
+
+    let mut mitra = open(&b.base, &pair.mitra).await;
+    send(
+        &mut customer,
+        message(&pair.chat, "online-1", "oh, sudah online"),
+    )
+    .await;
+    next(&mut mitra, "message").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        fcm.delivered().len(),
+        1,
+        "a socket on another instance means no push"
     );
 }

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use halo_push::{Notification, Pusher};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
@@ -49,12 +50,21 @@ struct Inner {
     /// Fires when the link to Valkey comes back: frames may have been
     /// missed meanwhile.
     resync: broadcast::Sender<()>,
+    pusher: Pusher,
 }
 
 struct Valkey {
     subscriptions: mpsc::UnboundedSender<Subscription>,
-    publish: mpsc::Sender<(String, Arc<str>)>,
+    publish: mpsc::Sender<Publish>,
     linked: AtomicBool,
+}
+
+/// A frame to publish, and the push to send if no instance has a socket
+/// of its user.
+struct Publish {
+    channel: String,
+    frame: Arc<str>,
+    push: Option<Notification>,
 }
 
 enum Subscription {
@@ -79,8 +89,9 @@ impl Drop for Registration {
 }
 
 impl Hub {
-    /// A hub over Valkey at `redis_url`, or for this instance alone.
-    pub fn new(redis_url: Option<&str>) -> anyhow::Result<Self> {
+    /// A hub over Valkey at `redis_url`, or for this instance alone;
+    /// `pusher` reaches users with no socket anywhere.
+    pub fn new(redis_url: Option<&str>, pusher: Pusher) -> anyhow::Result<Self> {
         let (resync, _) = broadcast::channel(4);
         let Some(url) = redis_url else {
             return Ok(Self {
@@ -89,6 +100,7 @@ impl Hub {
                     next_socket: AtomicU64::new(0),
                     valkey: None,
                     resync,
+                    pusher,
                 }),
             });
         };
@@ -106,6 +118,7 @@ impl Hub {
                     linked: AtomicBool::new(false),
                 }),
                 resync,
+                pusher: pusher.clone(),
             }),
         };
         tokio::spawn(subscribe(
@@ -113,7 +126,7 @@ impl Hub {
             client.clone(),
             subscription_rx,
         ));
-        tokio::spawn(publish_forever(client, publish_rx));
+        tokio::spawn(publish_forever(client, publish_rx, pusher));
         Ok(hub)
     }
 
@@ -174,13 +187,37 @@ impl Hub {
     /// waiting: through Valkey when there is one (the order of one
     /// instance's frames is kept), else to this instance's sockets.
     pub fn send_to(&self, user: Uuid, frame: Arc<str>) {
+        self.send(user, frame, None);
+    }
+
+    /// As `send_to`, and when no instance holds a socket of the user (or
+    /// Valkey cannot say), `push` goes to their devices instead.
+    pub fn send_or_push(&self, frame: Arc<str>, push: Notification) {
+        self.send(push.user, frame, Some(push));
+    }
+
+    fn send(&self, user: Uuid, frame: Arc<str>, push: Option<Notification>) {
         match &self.inner.valkey {
             Some(valkey) => {
-                if valkey.publish.try_send((channel(user), frame)).is_err() {
+                let publish = Publish {
+                    channel: channel(user),
+                    frame,
+                    push,
+                };
+                if let Err(full) = valkey.publish.try_send(publish) {
                     tracing::debug!("publish backlog full; the frame waits for a resume");
+                    if let Some(push) = full.into_inner().push {
+                        self.inner.pusher.notify(push);
+                    }
                 }
             }
-            None => self.inner.deliver(user, &frame),
+            None => {
+                if self.inner.deliver(user, &frame) == 0
+                    && let Some(push) = push
+                {
+                    self.inner.pusher.notify(push);
+                }
+            }
         }
     }
 
@@ -199,15 +236,18 @@ impl Hub {
 
 impl Inner {
     /// Hands a frame to each local socket of `user`; a socket whose backlog
-    /// is full is dropped from the hub, which closes it.
-    fn deliver(&self, user: Uuid, frame: &Arc<str>) {
+    /// is full is dropped from the hub, which closes it. Returns how many
+    /// sockets took it.
+    fn deliver(&self, user: Uuid, frame: &Arc<str>) -> usize {
         let mut sockets = self
             .sockets
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(mine) = sockets.get_mut(&user) {
-            mine.retain(|(_, tx)| tx.try_send(frame.clone()).is_ok());
-        }
+        let Some(mine) = sockets.get_mut(&user) else {
+            return 0;
+        };
+        mine.retain(|(_, tx)| tx.try_send(frame.clone()).is_ok());
+        mine.len()
     }
 
     fn users(&self) -> Vec<Uuid> {
@@ -293,14 +333,25 @@ async fn subscribe(
 }
 
 /// Sends queued frames to Valkey in order; one that cannot be sent in time
-/// is dropped (its message is stored; the app gets it on resume).
-async fn publish_forever(client: redis::Client, mut queue: mpsc::Receiver<(String, Arc<str>)>) {
+/// is dropped (its message is stored; the app gets it on resume). A frame
+/// no instance took (PUBLISH counts the subscribers), or one that could not
+/// be published, becomes its push, if it has one.
+async fn publish_forever(
+    client: redis::Client,
+    mut queue: mpsc::Receiver<Publish>,
+    pusher: Pusher,
+) {
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(PUBLISH_TIMEOUT))
         .set_response_timeout(Some(PUBLISH_TIMEOUT));
     let mut connection: Option<ConnectionManager> = None;
     let mut failed_at: Option<tokio::time::Instant> = None;
-    while let Some((channel, frame)) = queue.recv().await {
+    while let Some(Publish {
+        channel,
+        frame,
+        push,
+    }) = queue.recv().await
+    {
         // While Valkey is unreachable, one connection attempt a second: the
         // frames in between are dropped at once instead of queueing.
         if connection.is_none() && failed_at.is_none_or(|at| at.elapsed() >= RETRY_CONNECT_EVERY) {
@@ -309,16 +360,22 @@ async fn publish_forever(client: redis::Client, mut queue: mpsc::Receiver<(Strin
                 .ok();
             failed_at = connection.is_none().then(tokio::time::Instant::now);
         }
-        let Some(link) = connection.as_mut() else {
-            continue;
+        let listeners = match connection.as_mut() {
+            Some(link) => redis::cmd("PUBLISH")
+                .arg(&channel)
+                .arg(&*frame)
+                .query_async::<i64>(link)
+                .await
+                .ok(),
+            None => None,
         };
-        let sent = redis::cmd("PUBLISH")
-            .arg(&channel)
-            .arg(&*frame)
-            .query_async::<i64>(link)
-            .await;
-        if sent.is_err() {
+        if listeners.is_none() {
             tracing::debug!("a frame could not be published; it waits for a resume");
+        }
+        if listeners.unwrap_or(0) == 0
+            && let Some(push) = push
+        {
+            pusher.notify(push);
         }
     }
 }

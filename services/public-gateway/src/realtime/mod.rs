@@ -10,6 +10,7 @@ pub use hub::Hub;
 use std::sync::Weak;
 use std::time::Duration;
 
+use halo_push::{Notification, PushKind};
 use sqlx::PgPool;
 
 use crate::services::timers::spawn_every;
@@ -20,6 +21,16 @@ use frames::ServerFrame;
 const RELAY_EVERY: Duration = Duration::from_millis(250);
 /// Events one look relays at most; the next takes the rest.
 const RELAY_BATCH: i64 = 500;
+/// Events worth a push to a recipient with no socket: what they must act
+/// on (a mitra's new offer or extension request) or would want to know at
+/// once.
+const PUSHED_EVENTS: [&str; 5] = [
+    "chat.offered",
+    "chat.accepted",
+    "chat.ending_soon",
+    "extension.requested",
+    "extension.accepted",
+];
 
 /// Relays the outbox's live events to the sockets of the people they
 /// concern, on every instance; each event is claimed by one.
@@ -35,8 +46,22 @@ pub fn start_relay(db: PgPool, hub: Hub, alive: Weak<()>) {
                 }
                 .to_text()
                 .into();
+                let chat_id = event
+                    .data
+                    .get("chat_id")
+                    .and_then(|id| id.as_str()?.parse().ok());
                 for user in event.recipients {
-                    hub.send_to(user, frame.clone());
+                    match chat_id.filter(|_| PUSHED_EVENTS.contains(&event.name.as_str())) {
+                        Some(chat_id) => hub.send_or_push(
+                            frame.clone(),
+                            Notification {
+                                user,
+                                chat_id,
+                                kind: PushKind::Event(event.name.clone()),
+                            },
+                        ),
+                        None => hub.send_to(user, frame.clone()),
+                    }
                 }
             }
             Ok(())

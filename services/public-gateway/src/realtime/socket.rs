@@ -20,6 +20,7 @@ use halo_auth::{Auth, UserType};
 use halo_chats::{ChatError, ChatId, Message, Role};
 use halo_mitras::Heartbeats;
 use halo_proto::{ApiError, ErrorKind};
+use halo_push::{Notification, PushKind};
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio::time::Instant;
@@ -254,7 +255,14 @@ impl Session {
                 let delivery = ServerFrame::Message {
                     message: &sent.message,
                 };
-                self.hub.send_to(sent.recipient, delivery.to_text().into());
+                self.hub.send_or_push(
+                    delivery.to_text().into(),
+                    Notification {
+                        user: sent.recipient,
+                        chat_id: chat.0,
+                        kind: PushKind::Message,
+                    },
+                );
                 ServerFrame::Ack {
                     client_msg_id,
                     message: &sent.message,

@@ -7,9 +7,10 @@ use axum::http::StatusCode;
 use halo_auth::Auth;
 use halo_proto::ApiError;
 use halo_proto::v1::{IdentityProvider, OtpAudience};
-use halo_web::{ClientIp, CoreClient, ErrorBody, Json};
+use halo_web::{ClientIp, CoreClient, ErrorBody, Json, db_error};
 use regex::Regex;
 use serde::Deserialize;
+use sqlx::PgPool;
 use utoipa::ToSchema;
 
 use crate::services::auth::{self as service, OtpSent, TokenResponse};
@@ -243,10 +244,18 @@ pub async fn refresh(
 }
 
 /// Signs the session out: its refresh token stops working at once; access
-/// tokens already issued stay valid until they expire (at most 1 h).
+/// tokens already issued stay valid until they expire (at most 1 h). The
+/// push tokens the session registered are removed.
 #[utoipa::path(post, path = "/api/shared/auth/logout", tag = "auth",
     responses((status = 204, description = "signed out")), security(("bearer" = [])))]
-pub async fn logout(State(core): State<CoreClient>, auth: Auth) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(core): State<CoreClient>,
+    State(db): State<PgPool>,
+    auth: Auth,
+) -> Result<StatusCode, ApiError> {
     core.logout(&auth).await?;
+    halo_push::forget_session(&db, auth.session_id)
+        .await
+        .map_err(|e| db_error("removing the session's devices failed", e))?;
     Ok(StatusCode::NO_CONTENT)
 }

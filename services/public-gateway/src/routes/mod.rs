@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod chats;
 pub mod config;
+pub mod devices;
 pub mod earnings;
 pub mod extensions;
 pub mod feedback;

@@ -7,4 +7,5 @@ pub mod matching;
 pub mod orders;
 pub mod payments;
 pub mod profile;
+pub mod push;
 pub mod timers;

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod sockets;
+
 use std::ops::Deref;
 use std::time::Duration;
 
