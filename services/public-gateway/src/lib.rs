@@ -52,6 +52,7 @@ fn routes() -> EdgeRoutes {
         .routes(routes!(auth::logout))
         // The socket, for either app: checked in the handler.
         .routes(routes!(realtime::socket::open))
+        .routes(routes!(realtime::tickets::issue))
         .routes(routes!(devices::register))
         .routes(routes!(devices::unregister));
     let customer = OpenApiRouter::new()

@@ -5,7 +5,9 @@ mod common;
 
 use std::process::{Child, Command, Stdio};
 
-use common::sockets::{active_pair, closed_with, connect, message, next, open, send};
+use common::sockets::{
+    active_pair, closed_with, connect, connect_with_ticket, message, next, open, send,
+};
 use common::{TestApp, spawn_app_configured};
 use futures_util::SinkExt;
 use halo_testkit::RedisServer;
@@ -420,4 +422,51 @@ async fn across_instances_a_recipient_with_no_socket_anywhere_is_pushed_and_one_
         1,
         "a socket on another instance means no push"
     );
+}
+
+#[tokio::test]
+async fn a_browser_opens_the_socket_with_a_one_time_ticket_instead_of_a_header() {
+    let redis = RedisServer::start().await;
+    let app = app_on(&redis).await;
+    let pair = active_pair(&app, 8).await;
+    let issued = app
+        .call(
+            reqwest::Method::POST,
+            "/api/shared/ws/ticket",
+            Some(&pair.customer),
+            None,
+        )
+        .await;
+    assert_eq!(
+        issued.status,
+        reqwest::StatusCode::CREATED,
+        "{:?}",
+        issued.body
+    );
+    assert_eq!(issued.body["expires_in"], 30);
+    let ticket = issued.body["ticket"].as_str().unwrap().to_owned();
+
+    let mut socket = connect_with_ticket(&app.base, &ticket)
+        .await
+        .expect("the ticket opens a socket");
+    send(&mut socket, message(&pair.chat, "t-1", "lewat tiket")).await;
+    assert_eq!(
+        next(&mut socket, "ack").await["message"]["sender"],
+        "customer"
+    );
+
+    for used in [ticket.as_str(), "made-up"] {
+        let refused = connect_with_ticket(&app.base, used)
+            .await
+            .expect_err("a ticket works once, a made-up one never");
+        assert!(
+            matches!(&refused, WsError::Http(r) if r.status() == 401),
+            "{refused:?}"
+        );
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM ws_tickets")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "a used ticket is gone");
 }

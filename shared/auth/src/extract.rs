@@ -73,7 +73,8 @@ impl AccessTokens {
     }
 }
 
-fn missing_token() -> ApiError {
+/// The 401 for a route called without an access token.
+pub fn missing_token() -> ApiError {
     ApiError::unauthenticated("missing_token", "this route needs an access token")
 }
 

@@ -7,6 +7,6 @@ mod extract;
 mod phone;
 mod token;
 
-pub use extract::{Auth, require_user_type};
+pub use extract::{Auth, missing_token, require_user_type};
 pub use phone::Phone;
 pub use token::{AccessTokens, Claims, TokenError, UserType};

@@ -4,6 +4,7 @@
 pub mod frames;
 pub mod hub;
 pub mod socket;
+pub mod tickets;
 
 pub use hub::Hub;
 

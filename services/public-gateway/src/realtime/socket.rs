@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Extension;
-use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{
     CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code,
 };
+use axum::extract::{Query, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use halo_auth::{Auth, UserType};
@@ -44,20 +44,41 @@ const CATCH_UP_EVERY: Duration = Duration::from_secs(2);
 const PAGE: u32 = 200;
 
 /// Opens the socket: the same bearer token as REST, checked before the
-/// upgrade (a missing or bad one is a 401 and no socket). Frames and their
-/// JSON Schemas: `services/public-gateway/socket-frames.schema.json`.
-#[utoipa::path(get, path = "/api/shared/ws", operation_id = "open_socket", tag = "realtime", security(("bearer" = [])),
+/// upgrade (a missing or bad one is a 401 and no socket), or, for a client
+/// that cannot set the header, a one-time `ticket` from
+/// `POST /api/shared/ws/ticket`. Frames and their JSON Schemas:
+/// `services/public-gateway/socket-frames.schema.json`.
+#[utoipa::path(get, path = "/api/shared/ws", operation_id = "open_socket", tag = "realtime", security(("bearer" = []), ()),
+    params(SocketQuery),
     responses(
         (status = 101, description = "switching to the WebSocket protocol (RFC 6455); frames as in socket-frames.schema.json"),
         (status = 400, description = "`not_a_websocket_upgrade`", body = halo_web::ErrorBody),
+        (status = 401, description = "`missing_token`, `invalid_token`, `token_expired`, or `invalid_ticket` \
+            (unknown, used or expired)", body = halo_web::ErrorBody),
         (status = 403, description = "`wrong_user_type`: a CC token", body = halo_web::ErrorBody)))]
 pub async fn open(
     State(db): State<PgPool>,
     Extension(hub): Extension<Hub>,
     Extension(beats): Extension<Heartbeats>,
-    auth: Auth,
+    auth: Option<Auth>,
+    Query(query): Query<SocketQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    // The header wins: a bad token is a 401 even with a ticket.
+    let (user, is_mitra) = match (auth, query.ticket) {
+        (Some(auth), _) => match auth.user_type {
+            UserType::Customer => (auth.user_id, false),
+            UserType::Mitra => (auth.user_id, true),
+            UserType::CcUser => {
+                return Err(ApiError::forbidden(
+                    "wrong_user_type",
+                    "the socket is for the customer and mitra apps",
+                ));
+            }
+        },
+        (None, Some(ticket)) => super::tickets::redeem(&db, &ticket).await?,
+        (None, None) => return Err(halo_auth::missing_token()),
+    };
     let upgrade = upgrade.map_err(|rejection| {
         ApiError::new(
             ErrorKind::InvalidInput,
@@ -65,12 +86,6 @@ pub async fn open(
             format!("open the socket with a WebSocket upgrade request: {rejection}"),
         )
     })?;
-    if !matches!(auth.user_type, UserType::Customer | UserType::Mitra) {
-        return Err(ApiError::forbidden(
-            "wrong_user_type",
-            "the socket is for the customer and mitra apps",
-        ));
-    }
     Ok(upgrade
         // Read a little past the limit so an oversized frame is seen and
         // refused with 1008, not cut off by the protocol layer.
@@ -81,8 +96,8 @@ pub async fn open(
                 db,
                 hub,
                 beats,
-                user: auth.user_id,
-                is_mitra: auth.user_type == UserType::Mitra,
+                user,
+                is_mitra,
                 chats: HashMap::new(),
                 seen: HashMap::new(),
                 floor: 0,
@@ -90,6 +105,14 @@ pub async fn open(
             };
             session.run(socket).await;
         }))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SocketQuery {
+    /// A one-time ticket from `POST /api/shared/ws/ticket`, instead of the
+    /// `Authorization` header.
+    pub ticket: Option<String>,
 }
 
 /// Why the loop ended, for the close frame.

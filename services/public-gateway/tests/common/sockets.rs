@@ -76,6 +76,17 @@ pub async fn connect(base: &str, access: Option<&str>) -> Result<Socket, WsError
         .map(|(socket, _)| socket)
 }
 
+/// A socket opened with a one-time ticket instead of a header.
+pub async fn connect_with_ticket(base: &str, ticket: &str) -> Result<Socket, WsError> {
+    let url = format!(
+        "{}/api/shared/ws?ticket={ticket}",
+        base.replace("http://", "ws://")
+    );
+    tokio_tungstenite::connect_async(url)
+        .await
+        .map(|(socket, _)| socket)
+}
+
 pub async fn open(base: &str, access: &str) -> Socket {
     let socket = connect(base, Some(access)).await.expect("the socket opens");
     // The instance subscribes the user's channel asynchronously.
