@@ -13,6 +13,9 @@ pub struct GatewayConfig {
     pub edge: EdgeConfig,
     pub payments: PaymentsConfig,
     pub push: PushConfig,
+    /// `SOCKET_MESSAGES_PER_10_SECONDS`: what one socket may send (default
+    /// 20; the socket benchmark raises it to measure the relay itself).
+    pub socket_messages_per_window: u32,
 }
 
 /// FCM: `None` while `FCM_PROJECT_ID` is unset (push is off).
@@ -103,6 +106,12 @@ impl GatewayConfig {
             )?,
             payments: PaymentsConfig::from_env(env)?,
             push: PushConfig::from_env(env),
+            socket_messages_per_window: env.int_in(
+                "SOCKET_MESSAGES_PER_10_SECONDS",
+                20,
+                1,
+                1_000_000,
+            )? as u32,
         })
     }
 }

@@ -123,6 +123,7 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
     // And one for relaying events to sockets, four times a second.
     let relay_db = background_pool(config)?;
     let limits = config.edge.limits;
+    let message_limit = realtime::socket::MessageLimit(config.socket_messages_per_window);
     // And one for the push worker's device lookups.
     let pusher = services::push::pusher(&config.push, background_pool(config)?)?;
     let hub = realtime::Hub::new(config.edge.redis_url.as_deref(), pusher)?;
@@ -155,6 +156,7 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
             .layer(Extension(beats))
             .layer(Extension(doorbell))
             .layer(Extension(hub))
+            .layer(Extension(message_limit))
             .layer(Extension(alive))
     })
 }

@@ -115,7 +115,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The chat is not active (not started, or ended): read-only.
     ChatNotActive,
-    /// Too many messages: at most 20 per 10 s on one socket.
+    /// Too many messages on one socket: at most 20 per 10 s (the
+    /// deployment may set another limit).
     RateLimited,
     /// The server failed; retry the frame.
     Internal,

@@ -1,0 +1,314 @@
+//! `halo-wsload`: drives `GET /api/shared/ws` of our gateway or of the
+//! reference relay (the same `message` / `ack` / `error` frames).
+//!
+//!   halo-wsload fixtures --out F --pairs N          (DATABASE_URL, AUTH_JWT_SECRET)
+//!   halo-wsload load --fixtures F --url-a A --url-b B --pairs N --rate R --duration S [--warmup S]
+//!   halo-wsload idle --fixtures F --url A --count N --hold S --pid P
+//!
+//! `load` opens each pair's customer on A and mitra on B, then sends R
+//! messages a second in all, round robin over the pairs, customers and
+//! mitras taking turns. The send time rides in the body, so the receiver's
+//! clock (the same process) gives the delivery latency. It prints one JSON
+//! line: acks and deliveries with p50/p99/max in ms, lost, errors. `idle`
+//! opens N sockets and prints the server's resident memory per socket.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, Semaphore, mpsc};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use uuid::Uuid;
+
+/// One chat the generator may use: what wsload.js reads too.
+#[derive(Serialize, Deserialize, Clone)]
+struct Pair {
+    chat_id: String,
+    customer_token: String,
+    mitra_token: String,
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn required(args: &[String], name: &str) -> anyhow::Result<String> {
+    arg(args, name).with_context(|| format!("{name} is required"))
+}
+
+fn number(args: &[String], name: &str, default: u64) -> anyhow::Result<u64> {
+    arg(args, name).map_or(Ok(default), |v| {
+        v.parse().with_context(|| format!("{name} is a number"))
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("fixtures") => fixtures(&args).await,
+        Some("load") => load(&args).await,
+        Some("idle") => idle(&args).await,
+        _ => bail!("usage: halo-wsload fixtures|load|idle ... (see the source's header)"),
+    }
+}
+
+/// Fresh customers and mitras with an active chat each, and their tokens.
+async fn fixtures(args: &[String]) -> anyhow::Result<()> {
+    let out = required(args, "--out")?;
+    let pairs = number(args, "--pairs", 1000)?;
+    let db = sqlx::PgPool::connect(&std::env::var("DATABASE_URL").context("DATABASE_URL")?).await?;
+    let secret: secrecy::SecretString = std::env::var("AUTH_JWT_SECRET")
+        .context("AUTH_JWT_SECRET")?
+        .into();
+    let tokens = halo_auth::AccessTokens::new(&secret, Duration::from_secs(6 * 3600));
+    let rows: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "WITH n AS (SELECT gen_random_uuid() AS customer, gen_random_uuid() AS mitra,
+                           gen_random_uuid() AS chat, gen_random_uuid() AS ord, i
+                    FROM generate_series(1, $1) i),
+              c AS (INSERT INTO users (id, user_type, is_anonymous) SELECT customer, 'customer', true FROM n),
+              m AS (INSERT INTO users (id, user_type, phone)
+                    SELECT mitra, 'mitra', '+62819' || lpad(i::text, 8, '0') FROM n),
+              o AS (INSERT INTO orders (id, customer_id, idempotency_key, request_hash, tier_id, tier_label,
+                                        duration_minutes, amount_idr, mitra_id, allow_fallback, status, paid_at)
+                    SELECT ord, customer, 'bench-' || i, '\\x00', 'chat_30', '30 menit', 30, 25000, mitra,
+                           true, 'paid', now() FROM n),
+              ch AS (INSERT INTO chats (id, order_id, customer_id, chosen_mitra_id, allow_fallback,
+                                        duration_minutes, status, mitra_id, match_deadline, started_at, ends_at)
+                     SELECT chat, ord, customer, mitra, true, 30, 'active', mitra, now(), now(),
+                            now() + interval '1 day' FROM n)
+         SELECT chat, customer, mitra FROM n",
+    )
+    .bind(pairs as i64)
+    .fetch_all(&db)
+    .await?;
+    let fixtures: Vec<Pair> = rows
+        .into_iter()
+        .map(|(chat, customer, mitra)| Pair {
+            chat_id: chat.to_string(),
+            customer_token: tokens.issue(customer, halo_auth::UserType::Customer, Uuid::new_v4()),
+            mitra_token: tokens.issue(mitra, halo_auth::UserType::Mitra, Uuid::new_v4()),
+        })
+        .collect();
+    std::fs::write(&out, serde_json::to_vec(&fixtures)?)?;
+    eprintln!("{} pairs written to {out}", fixtures.len());
+    Ok(())
+}
+
+fn read_fixtures(args: &[String]) -> anyhow::Result<Vec<Pair>> {
+    let path = required(args, "--fixtures")?;
+    Ok(serde_json::from_slice(
+        &std::fs::read(&path).with_context(|| path.clone())?,
+    )?)
+}
+
+type Sink = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Message,
+>;
+type Stream = futures_util::stream::SplitStream<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+>;
+
+async fn connect(base: &str, token: &str) -> anyhow::Result<(Sink, Stream)> {
+    let mut request =
+        format!("{}/api/shared/ws", base.replace("http://", "ws://")).into_client_request()?;
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
+    let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+    Ok(socket.split())
+}
+
+/// Latencies in microseconds.
+#[derive(Default)]
+struct Samples {
+    acks: Vec<u64>,
+    deliveries: Vec<u64>,
+    errors: HashMap<String, u64>,
+}
+
+fn summary(mut samples: Vec<u64>) -> Value {
+    samples.sort_unstable();
+    let at = |q: f64| {
+        samples
+            .get(((samples.len() as f64 * q).ceil() as usize).saturating_sub(1))
+            .map_or(0.0, |us| *us as f64 / 1000.0)
+    };
+    json!({"count": samples.len(), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)})
+}
+
+/// Reads one socket's frames: acks (for the sender's own messages) and
+/// deliveries (from the other side), each timed from the send time in the
+/// body (`<micros since start>:<seq>`).
+fn read_frames(
+    mut stream: Stream,
+    start: Instant,
+    measuring: Arc<AtomicU64>,
+    samples: Arc<Mutex<Samples>>,
+) {
+    tokio::spawn(async move {
+        while let Some(Ok(frame)) = stream.next().await {
+            let Message::Text(text) = frame else { continue };
+            let Ok(frame) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            let kind = frame["type"].as_str().unwrap_or_default();
+            if kind == "error" {
+                let code = frame["code"].as_str().unwrap_or("?").to_owned();
+                *samples.lock().await.errors.entry(code).or_default() += 1;
+                continue;
+            }
+            let body = frame["message"]["body"].as_str().unwrap_or_default();
+            let Some(sent) = body.split(':').next().and_then(|t| t.parse::<u64>().ok()) else {
+                continue;
+            };
+            if sent < measuring.load(Ordering::Relaxed) {
+                continue; // warm-up
+            }
+            let latency = (start.elapsed().as_micros() as u64).saturating_sub(sent);
+            let mut samples = samples.lock().await;
+            match kind {
+                "ack" => samples.acks.push(latency),
+                "message" => samples.deliveries.push(latency),
+                _ => {}
+            }
+        }
+    });
+}
+
+async fn load(args: &[String]) -> anyhow::Result<()> {
+    let fixtures = read_fixtures(args)?;
+    let (url_a, url_b) = (required(args, "--url-a")?, required(args, "--url-b")?);
+    let pairs = (number(args, "--pairs", fixtures.len() as u64)? as usize).min(fixtures.len());
+    let rate = number(args, "--rate", 1000)?;
+    let duration = Duration::from_secs(number(args, "--duration", 20)?);
+    let warmup = Duration::from_secs(number(args, "--warmup", 3)?);
+    let start = Instant::now();
+    // Sends before this many micros since start are warm-up.
+    let measuring = Arc::new(AtomicU64::new(u64::MAX));
+    let samples = Arc::new(Mutex::new(Samples::default()));
+    let connecting = Arc::new(Semaphore::new(64));
+    let mut senders = Vec::with_capacity(2 * pairs);
+    let mut opened = Vec::new();
+    for pair in fixtures.iter().take(pairs).cloned() {
+        let (url_a, url_b, connecting) = (url_a.clone(), url_b.clone(), connecting.clone());
+        opened.push(tokio::spawn(async move {
+            let _slot = connecting.acquire().await?;
+            let customer = connect(&url_a, &pair.customer_token).await?;
+            let mitra = connect(&url_b, &pair.mitra_token).await?;
+            anyhow::Ok((pair.chat_id, customer, mitra))
+        }));
+    }
+    for opening in opened {
+        let (chat, (customer_tx, customer_rx), (mitra_tx, mitra_rx)) = opening.await??;
+        read_frames(customer_rx, start, measuring.clone(), samples.clone());
+        read_frames(mitra_rx, start, measuring.clone(), samples.clone());
+        senders.push((chat.clone(), customer_tx));
+        senders.push((chat, mitra_tx));
+    }
+    eprintln!("{} pairs connected; the servers subscribe", pairs);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // One task per socket writes what the pacer hands it, so a slow socket
+    // never holds up the others.
+    let mut lanes = Vec::with_capacity(senders.len());
+    for (chat, mut sink) in senders {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
+        tokio::spawn(async move {
+            while let Some(seq) = rx.recv().await {
+                let sent = start.elapsed().as_micros() as u64;
+                let frame = json!({"type": "message", "chat_id": chat, "client_msg_id": format!("b-{seq}"),
+                                   "body": format!("{sent}:{seq}")});
+                if sink.send(Message::text(frame.to_string())).await.is_err() {
+                    return;
+                }
+            }
+        });
+        lanes.push(tx);
+    }
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let mut pace = tokio::time::interval(interval);
+    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let total = ((warmup + duration).as_secs_f64() * rate as f64) as u64;
+    let warmup_sends = (warmup.as_secs_f64() * rate as f64) as u64;
+    let mut measured_sends = 0u64;
+    for seq in 0..total {
+        pace.tick().await;
+        if seq == warmup_sends {
+            measuring.store(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+        }
+        if seq >= warmup_sends {
+            measured_sends += 1;
+        }
+        let _ = lanes[(seq as usize) % lanes.len()].send(seq);
+    }
+    // Let the last deliveries land.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let samples = samples.lock().await;
+    let lost = measured_sends.saturating_sub(samples.deliveries.len() as u64);
+    let report = json!({
+        "mode": "load", "pairs": pairs, "rate": rate, "duration_s": duration.as_secs(),
+        "sent": measured_sends, "ack": summary(samples.acks.clone()),
+        "delivery": summary(samples.deliveries.clone()), "lost": lost, "errors": samples.errors,
+    });
+    println!("{report}");
+    Ok(())
+}
+
+fn resident_kib(pid: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS")
+}
+
+async fn idle(args: &[String]) -> anyhow::Result<()> {
+    let fixtures = read_fixtures(args)?;
+    let url = required(args, "--url")?;
+    let count = number(args, "--count", 10_000)? as usize;
+    let hold = Duration::from_secs(number(args, "--hold", 10)?);
+    let pid = required(args, "--pid")?;
+    let tokens: Vec<String> = fixtures
+        .iter()
+        .flat_map(|p| [p.customer_token.clone(), p.mitra_token.clone()])
+        .collect();
+    let before = resident_kib(&pid)?;
+    let connecting = Arc::new(Semaphore::new(64));
+    let mut opening = Vec::with_capacity(count);
+    for i in 0..count {
+        let (url, token, connecting) = (
+            url.clone(),
+            tokens[i % tokens.len()].clone(),
+            connecting.clone(),
+        );
+        opening.push(tokio::spawn(async move {
+            let _slot = connecting.acquire().await?;
+            connect(&url, &token).await
+        }));
+    }
+    let mut sockets = Vec::with_capacity(count);
+    for socket in opening {
+        sockets.push(socket.await??);
+    }
+    tokio::time::sleep(hold).await;
+    let after = resident_kib(&pid)?;
+    let per_socket = (after.saturating_sub(before) as f64 * 1024.0) / count as f64;
+    println!(
+        "{}",
+        json!({"mode": "idle", "sockets": count, "rss_before_kib": before, "rss_after_kib": after,
+               "bytes_per_socket": per_socket.round()})
+    );
+    drop(sockets);
+    Ok(())
+}
