@@ -16,10 +16,11 @@
 #   deploy/bench/realtime.sh                       # PAIRS=1000 RATES="1000 2000 5000" IDLE=10000
 #   BUILD=0 REFERENCE=0 RATES=2000 deploy/bench/realtime.sh
 #   PROFILE=debug PAIRS=50 RATES=200 DURATION=3 IDLE=200 deploy/bench/realtime.sh   # a quick try
+#   RATES= deploy/bench/realtime.sh                 # idle memory only
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PAIRS=${PAIRS:-1000} RATES=${RATES:-1000 2000 5000} DURATION=${DURATION:-20} WARMUP=${WARMUP:-3}
+PAIRS=${PAIRS:-1000} RATES=${RATES-1000 2000 5000} DURATION=${DURATION:-20} WARMUP=${WARMUP:-3}
 IDLE=${IDLE:-10000} HOLD=${HOLD:-10} BUILD=${BUILD:-1} REFERENCE=${REFERENCE:-1} PROFILE=${PROFILE:-release}
 WORK=/tmp/halo-bench-realtime
 REF_DIR=/tmp/fastify-ref
@@ -28,11 +29,9 @@ DB_NAME=halo_bench_realtime
 export DATABASE_URL=$PG_ADMIN/$DB_NAME
 PIDS=()
 
-log() { printf '[realtime-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-stop() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap stop EXIT INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-secret() { head -c 48 /dev/urandom | base64 | tr -d '/+=\n'; }
+BENCH=realtime
+# shellcheck source=deploy/bench/stack.sh
+source "$ROOT/deploy/bench/stack.sh"
 wait_http() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.2; done; log "$1 not ready"; exit 1; }
 # CPU seconds (user + system) a process has used.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
@@ -77,8 +76,10 @@ PY
   done
 }
 
+# On an instance that has served no load (a loaded one's freed memory
+# would be reused), after 1,000 warm-up sockets.
 idle() { # NAME URL PID FIXTURES
-  log "$1: $IDLE idle sockets on one instance"
+  log "$1: $IDLE idle sockets on a fresh instance, after 1,000 warm-up sockets"
   "$bin/halo-wsload" idle --fixtures "$4" --url "$2" --count "$IDLE" --hold "$HOLD" --pid "$3" \
     | python3 -c 'import json, sys; r = json.load(sys.stdin); r["server"] = sys.argv[1]; print(json.dumps(r))' "$1" \
     | tee -a "$WORK/results.jsonl" >&2
@@ -112,7 +113,12 @@ if [ "$REFERENCE" = 1 ]; then
     --url-a "ws://127.0.0.1:${ports[0]}/api/shared/ws" --url-b "ws://127.0.0.1:${ports[1]}/api/shared/ws" >&2
 fi
 measure ours "$ours_a" "$ours_b" "${gateway_pids[0]}" "${gateway_pids[1]}" "$WORK/ours.json"
-idle ours "$ours_a" "${gateway_pids[0]}" "$WORK/ours.json"
+kill "${gateway_pids[@]}" 2>/dev/null || true
+port=$(free_port)
+HOST=127.0.0.1 PORT=$port "$bin/public-gateway" >"$WORK/gateway-idle.log" 2>&1 & PIDS+=($!)
+idle_pid=$!
+wait_http "http://127.0.0.1:$port/readyz"
+idle ours "http://127.0.0.1:$port" "$idle_pid" "$WORK/ours.json"
 for pid in "${PIDS[@]:1}"; do kill "$pid" 2>/dev/null || true; done
 PIDS=("${PIDS[0]}")
 psql "$PG_ADMIN/postgres" -q -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" || true
@@ -134,7 +140,12 @@ if [ "$REFERENCE" = 1 ]; then
   done
   cd "$ROOT"
   measure reference "http://127.0.0.1:${ports[0]}" "http://127.0.0.1:${ports[1]}" "${ref_pids[0]}" "${ref_pids[1]}" "$WORK/reference.json"
-  idle reference "http://127.0.0.1:${ports[0]}" "${ref_pids[0]}" "$WORK/reference.json"
+  kill "${ref_pids[@]}" 2>/dev/null || true
+  port=$(free_port) internal=$(free_port)
+  (cd "$REF_DIR" && PORT=$port INTERNAL_PORT=$internal exec node src/server.js >"$WORK/reference-idle.log" 2>&1) & PIDS+=($!)
+  idle_pid=$!
+  wait_http "http://127.0.0.1:$internal/internal/health"
+  idle reference "http://127.0.0.1:$port" "$idle_pid" "$WORK/reference.json"
 fi
 
 python3 - "$WORK/results.jsonl" <<'PY'

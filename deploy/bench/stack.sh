@@ -1,10 +1,19 @@
-# Sourced by the benchmarks that drive the gateway (webhook.sh,
-# matching.sh): halo-core and GATEWAYS (default 1) public-gateway
+# Sourced by every benchmark here: the helpers below, and for those that
+# drive the gateway (webhook.sh, matching.sh) start_gateway_stack:
+# halo-core and GATEWAYS (default 1) public-gateway
 # instances from "$bin" on the migrated database $DATABASE_URL, logs in
 # "$WORK", pids appended to PIDS. Sets `urls` to the gateways and `url` to
 # the first once all are ready. Payments are on, against an
 # address nothing listens on: no order is due for reconciliation during a
 # run, so Xendit is never called.
+
+# Set BENCH (the benchmark's name) and PIDS=() before sourcing.
+log() { printf '[%s-bench %s] %s\n' "$BENCH" "$(date +%H:%M:%S)" "$*" >&2; }
+stop() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop EXIT INT TERM
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+secret() { head -c 48 /dev/urandom | base64 | tr -d '/+=\n'; }
+
 start_gateway_stack() {
   local core_port gateway_port n
   core_port=$(free_port)

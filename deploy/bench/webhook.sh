@@ -25,11 +25,9 @@ DB_NAME=halo_bench_webhook
 export DATABASE_URL=$PG_ADMIN/$DB_NAME
 PIDS=()
 
-log() { printf '[webhook-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-stop() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap stop EXIT INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-secret() { head -c 48 /dev/urandom | base64 | tr -d '/+=\n'; }
+BENCH=webhook
+# shellcheck source=deploy/bench/stack.sh
+source "$ROOT/deploy/bench/stack.sh"
 
 if ! command -v wrk >/dev/null; then
   log "installing wrk"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null
@@ -43,8 +41,6 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 psql "$PG_ADMIN/postgres" -q -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME"
 "$bin/halo-core" migrate >"$WORK/migrate.log" 2>&1
 
-# shellcheck source=deploy/bench/stack.sh
-source deploy/bench/stack.sh
 start_gateway_stack
 
 log "seeding $ORDERS open orders"

@@ -3,14 +3,15 @@
 //!
 //!   halo-wsload fixtures --out F --pairs N          (DATABASE_URL, AUTH_JWT_SECRET)
 //!   halo-wsload load --fixtures F --url-a A --url-b B --pairs N --rate R --duration S [--warmup S]
-//!   halo-wsload idle --fixtures F --url A --count N --hold S --pid P
+//!   halo-wsload idle --fixtures F --url A --count N --hold S --pid P [--warm W]
 //!
 //! `load` opens each pair's customer on A and mitra on B, then sends R
 //! messages a second in all, round robin over the pairs, customers and
 //! mitras taking turns. The send time rides in the body, so the receiver's
 //! clock (the same process) gives the delivery latency. It prints one JSON
 //! line: acks and deliveries with p50/p99/max in ms, lost, errors. `idle`
-//! opens N sockets and prints the server's resident memory per socket.
+//! opens W sockets first (the allocator's and runtime's first-use costs),
+//! then N more, and prints the server's resident memory per added socket.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -264,6 +265,33 @@ async fn load(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Opens `count` sockets with the tokens from `first` on, 64 at a time.
+async fn open_many(
+    url: &str,
+    tokens: &[String],
+    first: usize,
+    count: usize,
+) -> anyhow::Result<Vec<(Sink, Stream)>> {
+    let connecting = Arc::new(Semaphore::new(64));
+    let mut opening = Vec::with_capacity(count);
+    for i in first..first + count {
+        let (url, token, connecting) = (
+            url.to_owned(),
+            tokens[i % tokens.len()].clone(),
+            connecting.clone(),
+        );
+        opening.push(tokio::spawn(async move {
+            let _slot = connecting.acquire().await?;
+            connect(&url, &token).await
+        }));
+    }
+    let mut sockets = Vec::with_capacity(count);
+    for socket in opening {
+        sockets.push(socket.await??);
+    }
+    Ok(sockets)
+}
+
 fn resident_kib(pid: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
@@ -283,24 +311,11 @@ async fn idle(args: &[String]) -> anyhow::Result<()> {
         .iter()
         .flat_map(|p| [p.customer_token.clone(), p.mitra_token.clone()])
         .collect();
+    let warm = number(args, "--warm", 1000)? as usize;
+    let mut sockets = open_many(&url, &tokens, 0, warm).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let before = resident_kib(&pid)?;
-    let connecting = Arc::new(Semaphore::new(64));
-    let mut opening = Vec::with_capacity(count);
-    for i in 0..count {
-        let (url, token, connecting) = (
-            url.clone(),
-            tokens[i % tokens.len()].clone(),
-            connecting.clone(),
-        );
-        opening.push(tokio::spawn(async move {
-            let _slot = connecting.acquire().await?;
-            connect(&url, &token).await
-        }));
-    }
-    let mut sockets = Vec::with_capacity(count);
-    for socket in opening {
-        sockets.push(socket.await??);
-    }
+    sockets.extend(open_many(&url, &tokens, warm, count).await?);
     tokio::time::sleep(hold).await;
     let after = resident_kib(&pid)?;
     let per_socket = (after.saturating_sub(before) as f64 * 1024.0) / count as f64;
