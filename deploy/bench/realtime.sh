@@ -2,7 +2,8 @@
 # deploy/bench/realtime.sh: the socket relay (issue 11), ours and the
 # reference Fastify relay (../shared/bench/fastify-ref) side by side in one
 # run, both driven by the same Rust load generator (bench/wsload, speaking
-# the reference's frames), each as two instances over one Redis.
+# the reference's frames) and, with REFERENCE=1, also by the reference's
+# own wsload.js; each as two instances over one Redis.
 #
 # For each server: relay latency sender -> receiver across the two
 # instances at each of RATES messages/s over PAIRS connected pairs (the
@@ -73,6 +74,15 @@ r.update(server=name, cpu_us_per_message=round((after - before) * 1e6 / max(sent
 print(json.dumps(r))
 PY
     tail -n1 "$WORK/results.jsonl" >&2
+    if [ "$REFERENCE" = 1 ]; then
+      log "$name: the reference's wsload.js at $rate messages/s"
+      node "$REF_DIR/scripts/wsload.js" --fixtures "$fixtures" --pairs "$PAIRS" --rate "$rate" \
+        --duration "$DURATION" --warmup "$WARMUP" --pid "$pid_a,$pid_b" --out "$WORK/wsload-js.json" \
+        --url-a "${url_a/http:/ws:}/api/shared/ws" --url-b "${url_b/http:/ws:}/api/shared/ws" >&2
+      python3 -c 'import json, sys; r = json.load(open(sys.argv[2])); print(json.dumps({"mode": "wsload.js", "server": sys.argv[1],
+        "rate": int(sys.argv[3]), "delivery": r["delivery_ms"], "ack": r["ack_ms"], "lost": r["lost"]}))' \
+        "$name" "$WORK/wsload-js.json" "$rate" >>"$WORK/results.jsonl"
+    fi
   done
 }
 
@@ -88,6 +98,9 @@ idle() { # NAME URL PID FIXTURES
 # ---- ours ----
 psql "$PG_ADMIN/postgres" -q -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME" 2>/dev/null
 "$bin/halo-core" migrate >"$WORK/migrate.log" 2>&1
+# SYNC_COMMIT=off shows what a WAL flush per message costs (a diagnosis,
+# never production: an acknowledged message could be lost in a crash).
+[ -z "${SYNC_COMMIT:-}" ] || psql "$DATABASE_URL" -q -c "ALTER DATABASE $DB_NAME SET synchronous_commit = $SYNC_COMMIT"
 core_port=$(free_port)
 export AUTH_JWT_SECRET CORE_SERVICE_SECRET
 AUTH_JWT_SECRET=$(secret) CORE_SERVICE_SECRET=$(secret)
@@ -158,6 +171,14 @@ for r in rows:
         d, a = r["delivery"], r["ack"]
         print(f"| {r['server']} | {r['rate']:,} | {d['p50_ms']:.1f} / {d['p99_ms']:.1f} | {a['p50_ms']:.1f} / {a['p99_ms']:.1f} "
               f"| {r['lost']} | {sum(r['errors'].values())} | {r['cpu_us_per_message']} µs |")
+js = [r for r in rows if r["mode"] == "wsload.js"]
+if js:
+    print("\nThe same servers driven by the reference's wsload.js:\n")
+    print("| server | messages/s | delivery p50 / p99 (ms) | ack p50 / p99 (ms) | lost |")
+    print("|---|---|---|---|---|")
+    for r in js:
+        d, a = r["delivery"], r["ack"]
+        print(f"| {r['server']} | {r['rate']:,} | {d['p50']} / {d['p99']} | {a['p50']} / {a['p99']} | {r['lost']} |")
 print("\n| server | idle sockets | resident memory per socket |")
 print("|---|---|---|")
 for r in rows:
