@@ -16,6 +16,9 @@ pub struct GatewayConfig {
     /// `SOCKET_MESSAGES_PER_10_SECONDS`: what one socket may send (default
     /// 20; the socket benchmark raises it to measure the relay itself).
     pub socket_messages_per_window: u32,
+    /// `OUTBOX_RETENTION_DAYS`: how long a consumed outbox event is kept
+    /// for inspection (default 7).
+    pub outbox_retention: Duration,
 }
 
 /// FCM: `None` while `FCM_PROJECT_ID` is unset (push is off).
@@ -112,6 +115,9 @@ impl GatewayConfig {
                 1,
                 1_000_000,
             )? as u32,
+            outbox_retention: Duration::from_secs(
+                env.int_in("OUTBOX_RETENTION_DAYS", 7, 1, 365)? as u64 * 86_400,
+            ),
         })
     }
 }

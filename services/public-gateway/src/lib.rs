@@ -30,6 +30,8 @@ use services::timers::spawn_every;
 /// (at least 2 × the 30 s cadence), and one statement a second per
 /// instance whatever the number of mitras.
 const FLUSH_BEATS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often each instance prunes consumed outbox events (a batch a round).
+const PRUNE_OUTBOX_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Every route of the gateway: the public ones listed in one place, the
 /// rest behind their namespace's user-type guard.
@@ -124,12 +126,27 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
     let relay_db = background_pool(config)?;
     let limits = config.edge.limits;
     let message_limit = realtime::socket::MessageLimit(config.socket_messages_per_window);
+    let outbox_retention = config.outbox_retention;
     // And one for the push worker's device lookups.
     let pusher = services::push::pusher(&config.push, background_pool(config)?)?;
     let hub = realtime::Hub::new(config.edge.redis_url.as_deref(), pusher)?;
     Ok(move |state: EdgeState| {
         let alive = Arc::new(());
-        payments.start_sweeper(sweeper_db, Arc::downgrade(&alive));
+        payments.start_sweeper(sweeper_db.clone(), Arc::downgrade(&alive));
+        spawn_every(
+            PRUNE_OUTBOX_EVERY,
+            None,
+            Arc::downgrade(&alive),
+            "outbox pruning",
+            move || {
+                let db = sweeper_db.clone();
+                async move {
+                    halo_orders::prune_outbox(&db, outbox_retention)
+                        .await
+                        .map(drop)
+                }
+            },
+        );
         let beats = Heartbeats::default();
         let (flushing, db) = (beats.clone(), timers_db.clone());
         spawn_every(

@@ -5,6 +5,7 @@
 
 mod create;
 mod model;
+mod outbox;
 mod payment;
 mod read;
 mod refund;
@@ -12,6 +13,7 @@ mod sweep;
 
 pub use create::{Created, InvoiceOptions, NewOrder, Purpose, create};
 pub use model::{Idr, Order, OrderId, OrderKind, OrderStatus, Payment};
+pub use outbox::prune_outbox;
 pub use payment::{InvoiceReport, Outcome, record_callback};
 pub use read::{Page, get, list};
 pub use refund::mark_refund_required;

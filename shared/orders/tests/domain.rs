@@ -212,3 +212,50 @@ async fn an_unreadable_callback_is_stored_and_changes_nothing() {
             .unwrap();
     assert_eq!(open, 1);
 }
+
+#[tokio::test]
+async fn pruning_the_outbox_keeps_recent_events_and_any_paid_order_still_waiting_for_its_chat() {
+    let db = TestDb::new().await;
+    let rows = [
+        // (topic, age in days, delivered, relayed, pruned?)
+        ("order.paid", 9, true, false, true),
+        ("order.paid", 9, false, false, false),
+        ("chat.ended", 9, false, true, true),
+        ("chat.ended", 9, false, false, false),
+        ("chat.ended", 1, false, true, false),
+    ];
+    let mut ids = Vec::new();
+    for (topic, days, delivered, relayed, _) in rows {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO outbox (topic, aggregate_id, payload, created_at, delivered_at, relayed_at)
+             VALUES ($1, gen_random_uuid(), '{}', now() - make_interval(days => $2),
+                     CASE WHEN $3 THEN now() END, CASE WHEN $4 THEN now() END)
+             RETURNING id",
+        )
+        .bind(topic)
+        .bind(days)
+        .bind(delivered)
+        .bind(relayed)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+
+    let pruned = halo_orders::prune_outbox(&db.pool, Duration::from_secs(7 * 86_400))
+        .await
+        .unwrap();
+
+    let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM outbox ORDER BY id")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    let expected: Vec<i64> = ids
+        .iter()
+        .zip(rows)
+        .filter(|(_, row)| !row.4)
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(pruned, 2);
+    assert_eq!(left, expected);
+}
