@@ -38,6 +38,13 @@ fn is_invisible(c: char) -> bool {
         )
 }
 
+/// A control character other than the line breaks and tabs free text may
+/// hold: what `TextRule::Paragraph` refuses (chat messages use it too,
+/// stored as sent).
+pub fn refused_in_paragraph(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+}
+
 /// Trims and NFC-normalises `raw`, or says what is wrong with it, naming
 /// `field`. Length limits stay with each field's own check.
 pub fn clean_text(field: &str, raw: &str, rule: TextRule) -> Result<String, FieldError> {
@@ -46,8 +53,11 @@ pub fn clean_text(field: &str, raw: &str, rule: TextRule) -> Result<String, Fiel
         code: code.to_owned(),
         message: message.to_owned(),
     };
-    let layout = |c: char| rule == TextRule::Paragraph && matches!(c, '\n' | '\r' | '\t');
-    if raw.chars().any(|c| c.is_control() && !layout(c)) {
+    let refused = |c: char| match rule {
+        TextRule::Paragraph => refused_in_paragraph(c),
+        TextRule::Line | TextRule::DisplayName => c.is_control(),
+    };
+    if raw.chars().any(refused) {
         return Err(error(
             "invalid_characters",
             "must not contain control characters (such as NUL or line breaks)",

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 /// The day boundaries earnings are counted in: the business runs on
 /// Jakarta time (UTC+7, no daylight saving).
-pub const EARNINGS_TIME_ZONE: &str = "Asia/Jakarta";
+const EARNINGS_TIME_ZONE: &str = "Asia/Jakarta";
 
 /// Records the mitra's share of a served order, in the transaction that
 /// served it. Recording an order twice keeps the first.

@@ -22,7 +22,7 @@ mod read;
 mod respond;
 mod sweep;
 
-pub use earnings::{EARNINGS_TIME_ZONE, Earnings, EarningsDay, earnings};
+pub use earnings::{Earnings, EarningsDay, earnings};
 pub use ending::{MitraChatsClosed, Party, end, end_due, end_mitra_chats, warn_due};
 pub use events::{LiveEvent, claim_live_events};
 pub use extensions::{

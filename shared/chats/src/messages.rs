@@ -29,13 +29,6 @@ impl Role {
             Self::Customer
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Customer => "customer",
-            Self::Mitra => "mitra",
-        }
-    }
 }
 
 /// RFC 3339 in UTC with milliseconds, the form the apps and the reference
@@ -88,8 +81,6 @@ pub struct Sent {
     pub message: Message,
     /// The other participant's user id, for delivery (never shown).
     pub recipient: Uuid,
-    /// False when this was a resend of a stored message.
-    pub new: bool,
 }
 
 #[derive(FromRow)]
@@ -152,7 +143,6 @@ pub async fn send(
                 sent_at: created_at,
             },
             recipient,
-            new: true,
         });
     }
     let stored: Option<MessageRow> = sqlx::query_as(
@@ -168,7 +158,6 @@ pub async fn send(
         Some(stored) => Ok(Sent {
             message: stored.into(),
             recipient,
-            new: false,
         }),
         None if row.status != "active" => Err(ChatError::NotActive),
         // An active chat refused the insert only for a conflict, and the

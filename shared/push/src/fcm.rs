@@ -154,10 +154,6 @@ impl Pusher {
         Ok(Self { queue: Some(queue) })
     }
 
-    pub fn enabled(&self) -> bool {
-        self.queue.is_some()
-    }
-
     /// Queues a push without waiting; dropped when push is off or the queue
     /// is full.
     pub fn notify(&self, notification: Notification) {

@@ -221,11 +221,6 @@ impl Hub {
         }
     }
 
-    /// Sockets on this instance, for the metrics and tests.
-    pub fn sockets(&self) -> usize {
-        self.lock().values().map(Vec::len).sum()
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Sockets> {
         self.inner
             .sockets

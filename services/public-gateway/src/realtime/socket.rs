@@ -16,15 +16,18 @@ use axum::extract::ws::{
 use axum::extract::{Query, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use halo_auth::{Auth, UserType};
+use halo_auth::Auth;
 use halo_chats::{ChatError, ChatId, Message, Role};
 use halo_mitras::Heartbeats;
+use halo_proto::text::refused_in_paragraph;
 use halo_proto::{ApiError, ErrorKind};
 use halo_push::{Notification, PushKind};
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio::time::Instant;
 use uuid::Uuid;
+
+use crate::routes::app_role;
 
 use super::frames::{ClientFrame, ErrorCode, MAX_BODY_CHARS, MAX_CLIENT_MSG_ID_CHARS, ServerFrame};
 use super::hub::Hub;
@@ -74,16 +77,7 @@ pub async fn open(
 ) -> Result<Response, ApiError> {
     // The header wins: a bad token is a 401 even with a ticket.
     let (user, is_mitra) = match (auth, query.ticket) {
-        (Some(auth), _) => match auth.user_type {
-            UserType::Customer => (auth.user_id, false),
-            UserType::Mitra => (auth.user_id, true),
-            UserType::CcUser => {
-                return Err(ApiError::forbidden(
-                    "wrong_user_type",
-                    "the socket is for the customer and mitra apps",
-                ));
-            }
-        },
+        (Some(auth), _) => (auth.user_id, app_role(&auth)? == Role::Mitra),
         (None, Some(ticket)) => super::tickets::redeem(&db, &ticket).await?,
         (None, None) => return Err(halo_auth::missing_token()),
     };
@@ -518,10 +512,9 @@ fn check_message(value: &Value) -> Result<(), Refusal> {
         ));
     }
     let body = value.get("body").and_then(Value::as_str);
-    let layout = |c: char| matches!(c, '\n' | '\r' | '\t');
     if !body.is_some_and(|body| {
         (1..=MAX_BODY_CHARS).contains(&body.chars().count())
-            && !body.chars().any(|c| c.is_control() && !layout(c))
+            && !body.chars().any(refused_in_paragraph)
     }) {
         return Err(with_id(
             ErrorCode::BadBody,

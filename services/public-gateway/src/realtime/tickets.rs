@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use halo_auth::{Auth, UserType};
+use halo_auth::Auth;
+use halo_chats::Role;
 use halo_proto::ApiError;
 use halo_web::{ErrorBody, Json, db_error};
 use serde::Serialize;
@@ -44,15 +45,9 @@ pub async fn issue(
     State(db): State<PgPool>,
     auth: Auth,
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
-    let user_type = match auth.user_type {
-        UserType::Customer => "customer",
-        UserType::Mitra => "mitra",
-        UserType::CcUser => {
-            return Err(ApiError::forbidden(
-                "wrong_user_type",
-                "the socket is for the customer and mitra apps",
-            ));
-        }
+    let user_type = match crate::routes::app_role(&auth)? {
+        Role::Customer => "customer",
+        Role::Mitra => "mitra",
     };
     // 244 random bits from two v4 UUIDs (the OS's generator).
     let ticket = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());

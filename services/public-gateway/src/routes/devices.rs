@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use halo_auth::{Auth, UserType};
+use halo_auth::Auth;
 use halo_proto::ApiError;
 use halo_push::Platform;
 use halo_web::{ErrorBody, Json, db_error};
@@ -19,17 +19,6 @@ pub struct RegisterDevice {
     #[schema(min_length = 1, max_length = 4096, pattern = "^[!-~]+$")]
     pub token: String,
     pub platform: Platform,
-}
-
-fn app_user(auth: &Auth) -> Result<(), ApiError> {
-    if matches!(auth.user_type, UserType::Customer | UserType::Mitra) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "wrong_user_type",
-            "devices are for the customer and mitra apps",
-        ))
-    }
 }
 
 /// A token is printable ASCII: FCM's are, and anything else is a mistake.
@@ -59,7 +48,7 @@ pub async fn register(
     auth: Auth,
     Json(body): Json<RegisterDevice>,
 ) -> Result<StatusCode, ApiError> {
-    app_user(&auth)?;
+    super::app_role(&auth)?;
     check_token(&body.token)?;
     halo_push::register(
         &db,
@@ -85,7 +74,7 @@ pub async fn unregister(
     auth: Auth,
     Path(token): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    app_user(&auth)?;
+    super::app_role(&auth)?;
     let removed = halo_push::unregister(&db, auth.user_id, &token)
         .await
         .map_err(|e| db_error("removing a device failed", e))?;
