@@ -8,6 +8,8 @@ use serde_json::Value;
 use sqlx::{FromRow, PgPool};
 use uuid::Uuid;
 
+use crate::Role;
+
 /// An event to pass on, and to whom.
 #[derive(Debug, Clone)]
 pub struct LiveEvent {
@@ -16,7 +18,8 @@ pub struct LiveEvent {
     pub id: i64,
     pub name: String,
     pub data: Value,
-    pub recipients: Vec<Uuid>,
+    /// Who hears of it, and as which side of the chat.
+    pub recipients: Vec<(Uuid, Role)>,
 }
 
 #[derive(FromRow)]
@@ -31,7 +34,7 @@ struct Claimed {
 /// Who hears of an event: the chat's customer, and the mitra it names (an
 /// offer's mitra, who may not serve the chat) or else the chat's mitra.
 /// Reports are the CC's alone.
-fn recipients(row: &Claimed) -> Vec<Uuid> {
+fn recipients(row: &Claimed) -> Vec<(Uuid, Role)> {
     if !(row.topic.starts_with("chat.") || row.topic.starts_with("extension.")) {
         return Vec::new();
     }
@@ -41,7 +44,11 @@ fn recipients(row: &Claimed) -> Vec<Uuid> {
         .and_then(Value::as_str)
         .and_then(|id| id.parse().ok());
     let mitra = named.or(row.chat_mitra_id);
-    row.customer_id.into_iter().chain(mitra).collect()
+    let customer = row.customer_id.map(|id| (id, Role::Customer));
+    customer
+        .into_iter()
+        .chain(mitra.map(|id| (id, Role::Mitra)))
+        .collect()
 }
 
 /// Claims up to `limit` events not yet relayed, oldest first, marking

@@ -11,6 +11,7 @@ pub use hub::Hub;
 use std::sync::Weak;
 use std::time::Duration;
 
+use halo_chats::Role;
 use halo_push::{Notification, PushKind};
 use sqlx::PgPool;
 
@@ -22,16 +23,17 @@ use frames::ServerFrame;
 const RELAY_EVERY: Duration = Duration::from_millis(250);
 /// Events one look relays at most; the next takes the rest.
 const RELAY_BATCH: i64 = 500;
-/// Events worth a push to a recipient with no socket: what they must act
-/// on (a mitra's new offer or extension request) or would want to know at
-/// once.
-const PUSHED_EVENTS: [&str; 5] = [
-    "chat.offered",
-    "chat.accepted",
-    "chat.ending_soon",
-    "extension.requested",
-    "extension.accepted",
-];
+/// Events worth a push to a recipient with no socket, and to which side:
+/// what they must act on (a mitra's new offer or extension request) or
+/// would want to know at once. Never the side whose own action it was.
+fn pushed_to(event: &str, side: Role) -> bool {
+    match event {
+        "chat.offered" | "extension.requested" => side == Role::Mitra,
+        "chat.accepted" | "extension.accepted" => side == Role::Customer,
+        "chat.ending_soon" => true,
+        _ => false,
+    }
+}
 
 /// Relays the outbox's live events to the sockets of the people they
 /// concern, on every instance; each event is claimed by one.
@@ -51,8 +53,8 @@ pub fn start_relay(db: PgPool, hub: Hub, alive: Weak<()>) {
                     .data
                     .get("chat_id")
                     .and_then(|id| id.as_str()?.parse().ok());
-                for user in event.recipients {
-                    match chat_id.filter(|_| PUSHED_EVENTS.contains(&event.name.as_str())) {
+                for (user, side) in event.recipients {
+                    match chat_id.filter(|_| pushed_to(&event.name, side)) {
                         Some(chat_id) => hub.send_or_push(
                             frame.clone(),
                             Notification {
@@ -68,4 +70,26 @@ pub fn start_relay(db: PgPool, hub: Hub, alive: Weak<()>) {
             Ok(())
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_pushed_to_the_side_it_is_news_for_never_to_the_side_that_acted() {
+        assert!(pushed_to("chat.offered", Role::Mitra));
+        assert!(!pushed_to("chat.offered", Role::Customer));
+        assert!(pushed_to("chat.accepted", Role::Customer));
+        assert!(!pushed_to("chat.accepted", Role::Mitra));
+        assert!(pushed_to("extension.requested", Role::Mitra));
+        assert!(!pushed_to("extension.requested", Role::Customer));
+        assert!(pushed_to("extension.accepted", Role::Customer));
+        assert!(!pushed_to("extension.accepted", Role::Mitra));
+        assert!(
+            pushed_to("chat.ending_soon", Role::Customer)
+                && pushed_to("chat.ending_soon", Role::Mitra)
+        );
+        assert!(!pushed_to("chat.ended", Role::Customer) && !pushed_to("chat.ended", Role::Mitra));
+    }
 }
