@@ -86,3 +86,16 @@ ensure_cargo_machete() {
   log "installing cargo-machete"
   cargo install cargo-machete --version 0.9.2 --locked
 }
+
+# ensure_chromium: the CC browser test drives a real headless Chromium.
+ensure_chromium() {
+  if [ -z "${CHROMIUM_BIN:-}" ]; then
+    CHROMIUM_BIN=$(command -v chromium || command -v chromium-browser || true)
+  fi
+  if [ -z "$CHROMIUM_BIN" ]; then
+    log "installing chromium (apt)"
+    apt_install --no-install-recommends chromium
+    CHROMIUM_BIN=$(command -v chromium)
+  fi
+  export CHROMIUM_BIN
+}

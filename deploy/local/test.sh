@@ -12,6 +12,7 @@ ensure_postgres "$TEST_DATABASE_URL"
 ensure_redis_binary
 ensure_rust_components
 ensure_cargo_machete
+ensure_chromium
 export REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-$(command -v valkey-server || command -v redis-server)}
 
 log "cargo fmt --check"

@@ -81,6 +81,29 @@ pub fn clean_text(field: &str, raw: &str, rule: TextRule) -> Result<String, Fiel
     Ok(text)
 }
 
+/// An optional free-text note: several lines allowed, trimmed; blank is
+/// no note. The length is counted as sent, as an OpenAPI `maxLength` counts
+/// it; documents give notes `TextRule::Paragraph`'s rule as their `pattern`
+/// (no control characters but line breaks and tabs).
+pub fn optional_note(
+    field: &str,
+    raw: Option<String>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    if raw.chars().count() > max {
+        return Err(FieldError {
+            field: field.to_owned(),
+            code: "too_long".to_owned(),
+            message: format!("at most {max} characters"),
+        });
+    }
+    let text = clean_text(field, &raw, TextRule::Paragraph)?;
+    Ok((!text.is_empty()).then_some(text))
+}
+
 /// Every string (key or value) inside a JSON document that holds a control
 /// character, named by its path (`pricing_tiers[0].label`): documents are
 /// stored as `jsonb`, which refuses NUL.

@@ -63,7 +63,11 @@ const PUBLIC_ONLY: &[&str] = &[
 ];
 const INTERNAL_ONLY: &[&str] = &[
     "/halo.core.v1.AuthService/CcLogin",
-    "/halo.core.v1.AuthService/RevokeUserSessions",
+    "/halo.core.v1.AuthService/SetUserStatus",
+    "/halo.core.v1.AuthService/RegisterMitra",
+    "/halo.core.v1.AuthService/CreateCcUser",
+    "/halo.core.v1.AuthService/UpdateCcUser",
+    "/halo.core.v1.AuthService/ResetCcUserPassword",
     "/halo.core.v1.ConfigService/GetSettings",
     "/halo.core.v1.ConfigService/UpdateSettings",
     "/halo.core.v1.ConfigService/GetSettingsHistory",

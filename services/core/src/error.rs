@@ -42,6 +42,14 @@ pub enum CoreError {
     LoginThrottled { retry_after: u64 },
     #[error("account disabled")]
     AccountDisabled,
+    #[error("account blocked")]
+    AccountBlocked,
+    #[error("the phone already belongs to a mitra")]
+    PhoneTaken,
+    #[error("the email already belongs to a CC user")]
+    EmailTaken,
+    #[error("the last active admin must stay an active admin")]
+    LastAdmin,
     #[error("provider not configured")]
     ProviderNotConfigured,
     #[error("invalid id token: {0}")]
@@ -163,6 +171,25 @@ impl From<CoreError> for ApiError {
             E::AccountDisabled => {
                 ApiError::forbidden("account_disabled", "this account is disabled")
             }
+            E::AccountBlocked => ApiError::forbidden(
+                "account_blocked",
+                "this account is blocked; contact support",
+            ),
+            E::PhoneTaken => ApiError::new(
+                K::Conflict,
+                "phone_taken",
+                "this phone already belongs to a mitra",
+            ),
+            E::EmailTaken => ApiError::new(
+                K::Conflict,
+                "email_taken",
+                "this email already belongs to a control center user",
+            ),
+            E::LastAdmin => ApiError::new(
+                K::Conflict,
+                "last_admin",
+                "the last active admin can be neither disabled nor demoted",
+            ),
             E::ProviderNotConfigured => ApiError::unavailable(
                 "provider_not_configured",
                 "this sign-in provider is not configured yet",

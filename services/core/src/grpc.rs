@@ -10,9 +10,10 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Auth;
+use crate::auth::accounts::{CcUserChange, Standing};
 use crate::auth::otp::Audience;
 use crate::auth::providers::Provider;
-use crate::caller::Callers;
+use crate::caller::{ActingOperator, Callers};
 use crate::error::{CoreError, CoreResult};
 use crate::settings::SettingsStore;
 
@@ -44,6 +45,25 @@ fn client_ip(raw: &str) -> String {
     raw.parse::<std::net::IpAddr>()
         .map(|ip| ip.to_canonical().to_string())
         .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// The audit entry's actor: the operator the core verified, the request id
+/// the edge forwarded (if usable) and the address the edge saw.
+fn audit_actor<T>(
+    operator: ActingOperator,
+    request: &Request<T>,
+    raw_client_ip: &str,
+) -> halo_audit::Actor {
+    halo_audit::Actor {
+        operator_id: operator.id,
+        request_id: request
+            .metadata()
+            .get(halo_proto::REQUEST_ID_METADATA)
+            .and_then(|v| v.to_str().ok())
+            .filter(|id| halo_telemetry::usable_request_id(id))
+            .map(str::to_owned),
+        client_ip: Some(client_ip(raw_client_ip)),
+    }
 }
 
 fn audience(value: i32) -> Result<Audience, CoreError> {
@@ -183,23 +203,83 @@ impl AuthService for Auth {
         ))
     }
 
-    async fn revoke_user_sessions(
+    async fn set_user_status(
         &self,
-        request: Request<v1::RevokeUserSessionsRequest>,
-    ) -> Reply<v1::RevokeUserSessionsResponse> {
+        request: Request<v1::SetUserStatusRequest>,
+    ) -> Reply<v1::SetUserStatusResponse> {
         let operator = self.callers.operator(&request, false).await?;
+        let actor = audit_actor(operator, &request, &request.get_ref().client_ip);
         let r = request.into_inner();
         let user_id = uuid("user_id", &r.user_id)?;
-        let reason = if r.reason.is_empty() {
-            "revoked"
-        } else {
-            r.reason.as_str()
-        };
-        let revoked = self.sessions.revoke_user(user_id, reason).await?;
-        tracing::info!(%user_id, operator = %operator.id, revoked, "user sessions revoked");
-        Ok(Response::new(v1::RevokeUserSessionsResponse {
-            revoked: revoked as i64,
+        let target = user_type(r.user_type).ok_or(CoreError::UserNotFound)?;
+        let status = Standing::from_proto(r.status).ok_or_else(|| {
+            CoreError::invalid("status", "invalid_status", "active, suspended or blocked")
+        })?;
+        let change = self
+            .set_user_status(&actor, user_id, target, status)
+            .await?;
+        Ok(Response::new(v1::SetUserStatusResponse {
+            previous: change.previous.to_proto().into(),
+            status: change.status.to_proto().into(),
+            sessions_revoked: change.sessions_revoked as i64,
         }))
+    }
+
+    async fn register_mitra(
+        &self,
+        request: Request<v1::RegisterMitraRequest>,
+    ) -> Reply<v1::RegisteredMitra> {
+        let operator = self.callers.operator(&request, false).await?;
+        let actor = audit_actor(operator, &request, &request.get_ref().client_ip);
+        let r = request.into_inner();
+        Ok(Response::new(
+            self.register_mitra(&actor, &r.phone, &r.display_name)
+                .await?,
+        ))
+    }
+
+    async fn create_cc_user(&self, request: Request<v1::CreateCcUserRequest>) -> Reply<v1::CcUser> {
+        let admin = self.callers.operator(&request, true).await?;
+        let actor = audit_actor(admin, &request, &request.get_ref().client_ip);
+        let r = request.into_inner();
+        Ok(Response::new(
+            self.create_cc_user(
+                &actor,
+                &r.email,
+                r.display_name.as_deref(),
+                &r.role,
+                r.password,
+            )
+            .await?,
+        ))
+    }
+
+    async fn update_cc_user(&self, request: Request<v1::UpdateCcUserRequest>) -> Reply<v1::CcUser> {
+        let admin = self.callers.operator(&request, true).await?;
+        let actor = audit_actor(admin, &request, &request.get_ref().client_ip);
+        let r = request.into_inner();
+        let id = uuid("id", &r.id)?;
+        let change = CcUserChange {
+            role: r.role,
+            disabled: r.disabled,
+            display_name: r.display_name,
+        };
+        Ok(Response::new(
+            self.update_cc_user(&actor, id, change).await?,
+        ))
+    }
+
+    async fn reset_cc_user_password(
+        &self,
+        request: Request<v1::ResetCcUserPasswordRequest>,
+    ) -> Reply<v1::CcUser> {
+        let admin = self.callers.operator(&request, true).await?;
+        let actor = audit_actor(admin, &request, &request.get_ref().client_ip);
+        let r = request.into_inner();
+        let id = uuid("id", &r.id)?;
+        Ok(Response::new(
+            self.reset_cc_password(&actor, id, r.password).await?,
+        ))
     }
 }
 
@@ -227,6 +307,7 @@ impl ConfigService for ConfigRpc {
         request: Request<v1::UpdateSettingsRequest>,
     ) -> Reply<v1::Settings> {
         let admin = self.callers.operator(&request, true).await?;
+        let actor = audit_actor(admin, &request, &request.get_ref().client_ip);
         let r = request.into_inner();
         let changes: serde_json::Value = serde_json::from_str(&r.changes_json).map_err(|_| {
             CoreError::invalid(
@@ -237,7 +318,7 @@ impl ConfigService for ConfigRpc {
         })?;
         Ok(Response::new(
             self.settings
-                .update(&r.expected_version, &changes, admin.id)
+                .update(&r.expected_version, &changes, &actor)
                 .await?,
         ))
     }

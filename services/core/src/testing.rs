@@ -196,10 +196,18 @@ impl TestStack {
 
     /// Changes DB knobs directly through the core's settings store.
     pub async fn set_knobs(&self, changes: Value) {
+        let admin = self
+            .add_operator(&format!("{}@cc.test", Uuid::now_v7().simple()), "admin")
+            .await;
+        let actor = halo_audit::Actor {
+            operator_id: admin,
+            request_id: None,
+            client_ip: None,
+        };
         let settings = &self.core.state.settings;
         let version = settings.snapshot().version.to_string();
         settings
-            .update(&version, &changes, Uuid::now_v7())
+            .update(&version, &changes, &actor)
             .await
             .expect("knob change accepted");
     }

@@ -37,6 +37,7 @@ async fn set_max_customers(core: &SpawnedCore, admin: &Auth, value: i64) {
             admin,
             version,
             format!("{{\"max_customers_per_mitra\": {value}}}"),
+            "127.0.0.1".into(),
         )
         .await
         .expect("the change is accepted even when Valkey is down");

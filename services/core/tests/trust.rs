@@ -124,12 +124,18 @@ async fn the_public_surface_refuses_control_center_calls_and_the_internal_one_ap
             .await
             .unwrap_err(),
         public
-            .update_settings(&admin, "1".into(), "{}".into())
+            .update_settings(&admin, "1".into(), "{}".into(), "127.0.0.1".into())
             .await
             .unwrap_err(),
         public.settings(&admin).await.unwrap_err(),
         public
-            .revoke_user_sessions(&admin, uuid::Uuid::now_v7(), "test")
+            .set_user_status(
+                &admin,
+                uuid::Uuid::now_v7(),
+                v1::UserType::Mitra,
+                v1::AccountStatus::Suspended,
+                "127.0.0.1".into(),
+            )
             .await
             .unwrap_err(),
         internal
@@ -305,17 +311,27 @@ async fn settings_change_only_for_a_live_admin_and_record_that_admin() {
     let change = r#"{"max_customers_per_mitra": 5}"#;
 
     let error = core
-        .update_settings(&customer, version.clone(), change.into())
+        .update_settings(
+            &customer,
+            version.clone(),
+            change.into(),
+            "127.0.0.1".into(),
+        )
         .await
         .unwrap_err();
     assert_eq!(code(&error), "wrong_user_type");
     let error = core
-        .update_settings(&operator, version.clone(), change.into())
+        .update_settings(
+            &operator,
+            version.clone(),
+            change.into(),
+            "127.0.0.1".into(),
+        )
         .await
         .unwrap_err();
     assert_eq!(code(&error), "admin_only");
 
-    core.update_settings(&admin, version, change.into())
+    core.update_settings(&admin, version, change.into(), "127.0.0.1".into())
         .await
         .unwrap();
     let actor: uuid::Uuid =
@@ -328,14 +344,14 @@ async fn settings_change_only_for_a_live_admin_and_record_that_admin() {
     core.logout(&admin).await.unwrap();
     let version = core.settings(&operator).await.unwrap().version;
     let error = core
-        .update_settings(&admin, version, change.into())
+        .update_settings(&admin, version, change.into(), "127.0.0.1".into())
         .await
         .unwrap_err();
     assert_eq!(code(&error), "session_revoked");
 }
 
 #[tokio::test]
-async fn revoking_a_user_signs_out_every_session_of_theirs_and_needs_an_operator() {
+async fn blocking_a_customer_signs_out_every_session_of_theirs_and_needs_an_operator() {
     let stack = TestStack::start(&[]).await;
     let core = client_of(&stack.core.url);
     let operator = stack.operator_session("operator").await;
@@ -343,18 +359,21 @@ async fn revoking_a_user_signs_out_every_session_of_theirs_and_needs_an_operator
     stack.pass_otp_cooldown().await;
     let second = customer(&stack, &core, "081234567014").await;
     assert_eq!(first.user_id, second.user_id);
+    let block = |caller| {
+        core.set_user_status(
+            caller,
+            first.user_id,
+            v1::UserType::Customer,
+            v1::AccountStatus::Blocked,
+            "127.0.0.1".into(),
+        )
+    };
 
-    let error = core
-        .revoke_user_sessions(&second, first.user_id, "suspended")
-        .await
-        .unwrap_err();
+    let error = block(&second).await.unwrap_err();
     assert_eq!(code(&error), "wrong_user_type");
 
-    let revoked = core
-        .revoke_user_sessions(&operator, first.user_id, "suspended")
-        .await
-        .unwrap();
-    assert_eq!(revoked, 2);
+    let change = block(&operator).await.unwrap();
+    assert_eq!(change.sessions_revoked, 2);
     let live: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM auth.sessions WHERE user_id = $1 AND revoked_at IS NULL",
     )

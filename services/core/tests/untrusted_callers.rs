@@ -21,7 +21,11 @@ async fn the_core_refuses_control_characters_that_an_edge_would_have_refused() {
             .update(
                 &core.state.settings.snapshot().version.to_string(),
                 &serde_json::json!({"support_handles_json": {"email": "a\u{0}@b.id"}}),
-                uuid::Uuid::now_v7(),
+                &halo_audit::Actor {
+                    operator_id: uuid::Uuid::now_v7(),
+                    request_id: None,
+                    client_ip: None,
+                },
             )
             .await
             .err(),

@@ -19,7 +19,10 @@ use utoipa_axum::routes;
 
 pub use config::CcConfig;
 
-use routes::{auth, settings};
+use routes::{
+    audit_log, auth, cc_users, chats, customers, dashboard, mitras, orders, reports, settings,
+};
+use services::dashboard::DashboardFeed;
 
 /// The SPA origins allowed to use the refresh cookie.
 #[derive(Clone, Debug)]
@@ -36,7 +39,31 @@ fn routes() -> EdgeRoutes {
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(settings::get_settings, settings::patch_settings))
-        .routes(routes!(settings::history));
+        .routes(routes!(settings::history))
+        .routes(routes!(mitras::list, mitras::create))
+        .routes(routes!(mitras::get, mitras::update))
+        .routes(routes!(mitras::suspend))
+        .routes(routes!(mitras::activate))
+        .routes(routes!(customers::list))
+        .routes(routes!(customers::get))
+        .routes(routes!(customers::block))
+        .routes(routes!(customers::unblock))
+        .routes(routes!(chats::list))
+        .routes(routes!(chats::get))
+        .routes(routes!(chats::transcript))
+        .routes(routes!(chats::end))
+        .routes(routes!(orders::list))
+        .routes(routes!(orders::get))
+        .routes(routes!(orders::refunded))
+        .routes(routes!(reports::list))
+        .routes(routes!(reports::get))
+        .routes(routes!(reports::resolve))
+        .routes(routes!(cc_users::list, cc_users::create))
+        .routes(routes!(cc_users::update))
+        .routes(routes!(cc_users::reset_password))
+        .routes(routes!(audit_log::list))
+        .routes(routes!(dashboard::get))
+        .routes(routes!(dashboard::events));
     EdgeRoutes {
         doc: halo_web::edge_document(
             "Halo Bestie control center API",
@@ -78,11 +105,14 @@ fn cors(origins: &AllowedOrigins) -> CorsLayer {
         ])
 }
 
-/// The whole app: routes, `/openapi.json`, CORS and the shared edge layers.
+/// The whole app: routes, `/openapi.json`, CORS and the shared edge
+/// layers; starts the dashboard feed (call it inside the runtime).
 pub fn router(state: EdgeState, config: &CcConfig) -> Router {
     let origins = AllowedOrigins(Arc::new(config.allowed_origins.clone()));
+    let feed = DashboardFeed::start(state.db.clone(), state.knobs.clone());
     routes()
         .into_app(state, config.edge.limits)
         .layer(Extension(origins.clone()))
+        .layer(Extension(feed))
         .layer(cors(&origins))
 }

@@ -14,20 +14,29 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use halo_auth::Auth;
 use halo_proto::ApiError;
-use halo_web::EdgeState;
-use serde::Serialize;
+use halo_web::{ClientIp, EdgeState};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::services::operators::{self, OperatorProfile};
 
 /// A CC user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, including CC users, settings changes and refunds.
     Admin,
     /// Day-to-day operations.
     Operator,
+}
+
+/// For reading the `role` column (its CHECK allows no other value).
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        Self::parse(&value).ok_or(value)
+    }
 }
 
 impl Role {
@@ -40,11 +49,30 @@ impl Role {
     }
 }
 
-/// An active CC user of any role, with the verified token to act with.
+/// An active CC user of any role, with the verified token to act with and
+/// what their audit entries record about the request.
 #[derive(Debug, Clone)]
 pub struct Operator {
     pub auth: Auth,
     pub profile: OperatorProfile,
+    request_id: Option<String>,
+    client_ip: ClientIp,
+}
+
+impl Operator {
+    /// Who acts, for an audit entry written here.
+    pub fn actor(&self) -> halo_audit::Actor {
+        halo_audit::Actor {
+            operator_id: self.profile.id,
+            request_id: self.request_id.clone(),
+            client_ip: Some(self.client_ip.to_string()),
+        }
+    }
+
+    /// The operator's address, for an action the core audits.
+    pub fn client_ip(&self) -> String {
+        self.client_ip.to_string()
+    }
 }
 
 impl FromRequestParts<EdgeState> for Operator {
@@ -53,7 +81,19 @@ impl FromRequestParts<EdgeState> for Operator {
     async fn from_request_parts(parts: &mut Parts, state: &EdgeState) -> Result<Self, ApiError> {
         let auth = Auth::from_request_parts(parts, state).await?;
         let profile = operators::active(&state.db, auth.user_id).await?;
-        Ok(Self { auth, profile })
+        let Ok(client_ip) = ClientIp::from_request_parts(parts, state).await;
+        // Set (or replaced when unusable) by the edge's request-id layer.
+        let request_id = parts
+            .headers
+            .get(halo_proto::REQUEST_ID_METADATA)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(Self {
+            auth,
+            profile,
+            request_id,
+            client_ip,
+        })
     }
 }
 

@@ -393,7 +393,7 @@ async fn a_lost_paid_callback_is_recovered_by_reconciliation() {
 }
 
 #[tokio::test]
-async fn ordering_refuses_unknown_tiers_unavailable_mitras_and_a_missing_key() {
+async fn ordering_refuses_unknown_tiers_unavailable_mitras_a_missing_key_and_blocked_customers() {
     let app = spawn_paying_app(&[]).await;
     let access = token(&app.anonymous().await, "access_token");
 
@@ -440,6 +440,26 @@ async fn ordering_refuses_unknown_tiers_unavailable_mitras_and_a_missing_key() {
         "missing_idempotency_key"
     );
     assert_eq!(app.xendit.invoices().len(), 0);
+
+    // An operator blocks the customer (the CC's route goes through the
+    // core, tested in internal-cc); their access token still verifies.
+    sqlx::query("UPDATE users SET status = 'blocked' WHERE id = $1")
+        .bind(halo_core::testing::auth_of(&access).user_id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let blocked = app
+        .order(&access, "k4", json!({"tier_id": "chat_30"}))
+        .await;
+    assert_eq!(
+        (blocked.status, blocked.error_code()),
+        (StatusCode::FORBIDDEN, "account_blocked")
+    );
+    assert_eq!(
+        app.xendit.invoices().len(),
+        0,
+        "no invoice for a blocked customer"
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 
 use halo_knobs::Knobs;
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::matching::{MATCHABLE_COLUMNS, Matchable, emit, offer_next};
@@ -119,6 +119,14 @@ impl Party {
 /// started is `NotActive`, and one the caller is not part of `NotFound`.
 pub async fn end(db: &PgPool, by: Party, chat: ChatId) -> Result<(), ChatError> {
     let mut tx = db.begin().await?;
+    end_in(&mut tx, by, chat).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`end`] in the caller's transaction (an operator's, with its audit
+/// entry); true when this call ended the chat, false when it had ended.
+pub async fn end_in(tx: &mut PgConnection, by: Party, chat: ChatId) -> Result<bool, ChatError> {
     let column = by.column();
     let mine =
         format!("SELECT id FROM chats WHERE id = $1 AND ($2::uuid IS NULL OR {column} = $2)");
@@ -128,9 +136,8 @@ pub async fn end(db: &PgPool, by: Party, chat: ChatId) -> Result<(), ChatError> 
         .fetch_all(&mut *tx)
         .await?;
     if !ended.is_empty() {
-        crate::extensions::expire_with_chats(&mut tx, &ended).await?;
-        tx.commit().await?;
-        return Ok(());
+        crate::extensions::expire_with_chats(tx, &ended).await?;
+        return Ok(true);
     }
     let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT status FROM chats WHERE id IN ({mine})"
@@ -140,7 +147,7 @@ pub async fn end(db: &PgPool, by: Party, chat: ChatId) -> Result<(), ChatError> 
     .fetch_optional(&mut *tx)
     .await?;
     match status.as_deref() {
-        Some("ended") => Ok(()),
+        Some("ended") => Ok(false),
         Some(_) => Err(ChatError::NotActive),
         None => Err(ChatError::NotFound),
     }
@@ -158,13 +165,13 @@ pub struct MitraChatsClosed {
 /// For a mitra just suspended (call it once they are no longer active, so
 /// nothing new is offered to them): ends their active chats, passes the
 /// chats offered to them on to others (`chat.offer_withdrawn`, then the
-/// usual matching), and takes them offline; all in one transaction.
+/// usual matching), and takes them offline; all in the caller's
+/// transaction (the operator's, with its audit entry).
 pub async fn end_mitra_chats(
-    db: &PgPool,
+    tx: &mut PgConnection,
     knobs: &Knobs,
     mitra: Uuid,
 ) -> Result<MitraChatsClosed, sqlx::Error> {
-    let mut tx = db.begin().await?;
     let ended: Vec<Uuid> = sqlx::query_scalar(ending(
         "SELECT id FROM chats WHERE mitra_id = $1 AND status = 'active' FOR UPDATE",
         Party::Operator.name(),
@@ -172,7 +179,7 @@ pub async fn end_mitra_chats(
     .bind(mitra)
     .fetch_all(&mut *tx)
     .await?;
-    crate::extensions::expire_with_chats(&mut tx, &ended).await?;
+    crate::extensions::expire_with_chats(tx, &ended).await?;
     let offered: Vec<Matchable> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE chats SET mitra_id = NULL, offer_expires_at = NULL, updated_at = now()
          WHERE id IN (SELECT id FROM chats WHERE mitra_id = $1 AND status = 'offered' FOR UPDATE)
@@ -182,18 +189,17 @@ pub async fn end_mitra_chats(
     .fetch_all(&mut *tx)
     .await?;
     for chat in &offered {
-        close_offer(&mut tx, ChatId(chat.id), mitra, "withdrawn").await?;
+        close_offer(tx, ChatId(chat.id), mitra, "withdrawn").await?;
         emit(
-            &mut tx,
+            tx,
             "chat.offer_withdrawn",
             chat.id,
             json!({"chat_id": chat.id, "mitra_id": mitra}),
         )
         .await?;
-        offer_next(&mut tx, knobs, chat).await?;
+        offer_next(tx, knobs, chat).await?;
     }
-    halo_mitras::go_offline(&mut tx, mitra).await?;
-    tx.commit().await?;
+    halo_mitras::go_offline(tx, mitra).await?;
     Ok(MitraChatsClosed {
         ended: ended.len(),
         withdrawn: offered.len(),

@@ -80,6 +80,19 @@ pub enum ReportReason {
     Other,
 }
 
+/// For reading the `reason` column (its CHECK allows no other value).
+impl From<String> for ReportReason {
+    fn from(reason: String) -> Self {
+        match reason.as_str() {
+            "harassment" => Self::Harassment,
+            "sexual_content" => Self::SexualContent,
+            "self_harm_risk" => Self::SelfHarmRisk,
+            "scam" => Self::Scam,
+            _ => Self::Other,
+        }
+    }
+}
+
 impl ReportReason {
     fn as_str(self) -> &'static str {
         match self {
@@ -92,12 +105,32 @@ impl ReportReason {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
     /// Waiting for an operator.
     Open,
     Resolved,
+}
+
+impl ReportStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
+/// For reading the `status` column (its CHECK allows no other value).
+impl From<String> for ReportStatus {
+    fn from(status: String) -> Self {
+        if status == "resolved" {
+            Self::Resolved
+        } else {
+            Self::Open
+        }
+    }
 }
 
 /// A report as its reporter sees it.

@@ -18,12 +18,13 @@ mod feedback;
 mod matching;
 mod messages;
 mod model;
+mod oversight;
 mod read;
 mod respond;
 mod sweep;
 
 pub use earnings::{Earnings, EarningsDay, earnings};
-pub use ending::{MitraChatsClosed, Party, end, end_due, end_mitra_chats, warn_due};
+pub use ending::{MitraChatsClosed, Party, end, end_due, end_in, end_mitra_chats, warn_due};
 pub use events::{LiveEvent, claim_live_events};
 pub use extensions::{
     Checkout, CustomerExtension, ExtensionId, ExtensionStatus, MitraExtension, accept_extension,
@@ -36,6 +37,11 @@ pub use messages::{
     send,
 };
 pub use model::{ChatId, ChatStatus, CustomerAlias, MitraChat};
+pub use oversight::{
+    ChatDetail, ChatFilter, ChatRecord, ExtensionRecord, OfferRecord, RatingRecord, ReportRecord,
+    TranscriptMessage, chat_detail, list_chats, list_reports, newest_report_id, report_record,
+    reports_after, resolve_report, transcript,
+};
 pub use read::{
     ChatMitra, CustomerChat, Page, customer_chat, customer_chats, mitra_chat, mitra_chats,
 };
@@ -64,6 +70,9 @@ pub enum ChatError {
     /// The reporter has an open report on this chat.
     #[error("a report of this chat is open already")]
     ReportOpen,
+    /// An operator resolved the report already.
+    #[error("the report is resolved already")]
+    ReportResolved,
     #[error("no such tier")]
     UnknownTier,
     /// An extension request is waiting for the mitra or for payment.

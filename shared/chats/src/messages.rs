@@ -21,6 +21,13 @@ pub enum Role {
     Mitra,
 }
 
+/// For reading a `sender` column (its CHECK allows no other value).
+impl From<String> for Role {
+    fn from(role: String) -> Self {
+        Self::parse(&role)
+    }
+}
+
 impl Role {
     fn parse(role: &str) -> Self {
         if role == "mitra" {

@@ -25,7 +25,7 @@ pub enum ChatStatus {
 }
 
 impl ChatStatus {
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Offered => "offered",
             Self::Active => "active",
@@ -34,13 +34,20 @@ impl ChatStatus {
         }
     }
 
-    pub(crate) fn parse(status: &str) -> Self {
+    pub fn parse(status: &str) -> Self {
         match status {
             "offered" => Self::Offered,
             "active" => Self::Active,
             "ended" => Self::Ended,
             _ => Self::Unserved,
         }
+    }
+}
+
+/// For reading the `status` column (its CHECK allows no other value).
+impl From<String> for ChatStatus {
+    fn from(status: String) -> Self {
+        Self::parse(&status)
     }
 }
 

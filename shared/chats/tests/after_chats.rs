@@ -37,9 +37,11 @@ async fn suspending_a_mitra_ends_their_chats_passes_their_offers_on_and_takes_th
         .await
         .unwrap();
 
-    let closed = halo_chats::end_mitra_chats(&db.pool, &knobs, suspended)
+    let mut tx = db.pool.begin().await.unwrap();
+    let closed = halo_chats::end_mitra_chats(&mut tx, &knobs, suspended)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
 
     assert_eq!((closed.ended, closed.withdrawn), (1, 1));
     let (ended_by, status): (Option<String>, String) =
@@ -73,9 +75,11 @@ async fn suspending_a_mitra_ends_their_chats_passes_their_offers_on_and_takes_th
             .await
             .unwrap();
     assert_eq!(presence, "offline");
-    let again = halo_chats::end_mitra_chats(&db.pool, &knobs, suspended)
+    let mut tx = db.pool.begin().await.unwrap();
+    let again = halo_chats::end_mitra_chats(&mut tx, &knobs, suspended)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
     assert_eq!(
         (again.ended, again.withdrawn),
         (0, 0),

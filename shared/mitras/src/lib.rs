@@ -7,8 +7,12 @@ mod capacity;
 mod listing;
 mod presence;
 mod ratings;
+mod roster;
 
 pub use capacity::{lock_if_available, try_lock_if_available};
 pub use listing::{Availability, Cursor, MitraCard, Page, Rating, get, list};
 pub use presence::{Heartbeats, Presence, PresenceStatus, go_offline, set_presence};
 pub use ratings::record_rating;
+pub use roster::{
+    MitraRecord, ProfileChange, RosterFilter, escape_like, mitra_record, roster, save_profile,
+};

@@ -30,7 +30,7 @@ pub enum Availability {
 }
 
 impl Availability {
-    fn from_rank(rank: i32) -> Self {
+    pub(crate) fn from_rank(rank: i32) -> Self {
         match rank {
             0 => Self::Available,
             1 => Self::Busy,
@@ -47,6 +47,16 @@ pub struct Rating {
     pub average: Option<f64>,
     #[schema(example = 12)]
     pub count: i64,
+}
+
+impl Rating {
+    pub(crate) fn from_stats(count: i32, sum: i64) -> Self {
+        let average = (count > 0).then(|| (sum as f64 / f64::from(count) * 100.0).round() / 100.0);
+        Self {
+            average,
+            count: i64::from(count),
+        }
+    }
 }
 
 /// What a customer may know about a mitra: the public profile and whether
@@ -77,17 +87,12 @@ struct CardRow {
 
 impl From<CardRow> for MitraCard {
     fn from(row: CardRow) -> Self {
-        let average = (row.rating_count > 0)
-            .then(|| (row.rating_sum as f64 / f64::from(row.rating_count) * 100.0).round() / 100.0);
         Self {
             id: row.id,
             display_name: row.display_name,
             photo_url: row.photo_url,
             bio: row.bio,
-            rating: Rating {
-                average,
-                count: i64::from(row.rating_count),
-            },
+            rating: Rating::from_stats(row.rating_count, row.rating_sum),
             availability: Availability::from_rank(row.rank),
         }
     }

@@ -93,6 +93,14 @@ pub async fn create(
     options: &InvoiceOptions,
     new: &NewOrder,
 ) -> Result<Created, OrderError> {
+    let blocked: Option<bool> =
+        sqlx::query_scalar("SELECT status = 'blocked' FROM users WHERE id = $1")
+            .bind(new.customer_id)
+            .fetch_optional(db)
+            .await?;
+    if blocked == Some(true) {
+        return Err(OrderError::AccountBlocked);
+    }
     let hash = new.request_hash();
     let deadline = tokio::time::Instant::now() + options.wait_for_concurrent;
     let (id, amount, label) = loop {

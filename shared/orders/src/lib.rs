@@ -6,6 +6,7 @@
 mod create;
 mod model;
 mod outbox;
+mod oversight;
 mod payment;
 mod read;
 mod refund;
@@ -14,6 +15,10 @@ mod sweep;
 pub use create::{Created, InvoiceOptions, NewOrder, Purpose, create};
 pub use model::{Idr, Order, OrderId, OrderKind, OrderStatus, Payment};
 pub use outbox::prune_outbox;
+pub use oversight::{
+    OrderFilter, OrderRecord, PaymentEventRecord, RefundError, list_orders, order_record,
+    payment_events, record_refund,
+};
 pub use payment::{InvoiceReport, Outcome, record_callback};
 pub use read::{Page, get, list};
 pub use refund::mark_refund_required;
@@ -24,6 +29,10 @@ pub use sweep::{abandon_stale, expire_due, reconcile_due};
 pub enum OrderError {
     #[error("no such tier")]
     UnknownTier,
+    /// An operator blocked the customer (their access token may outlive
+    /// the block by up to its TTL; ordering checks the account itself).
+    #[error("the customer is blocked")]
+    AccountBlocked,
     #[error("the chosen mitra is not available")]
     MitraUnavailable,
     #[error("no mitra is available")]

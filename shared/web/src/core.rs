@@ -280,23 +280,79 @@ impl CoreClient {
             .into_inner())
     }
 
-    /// A CC action: ends every session of `user_id`.
-    pub async fn revoke_user_sessions(
+    /// A CC action: a customer's or mitra's status; leaving `active`
+    /// revokes their sessions.
+    pub async fn set_user_status(
         &self,
         operator: &Auth,
         user_id: uuid::Uuid,
-        reason: &str,
-    ) -> Result<i64, ApiError> {
-        let message = v1::RevokeUserSessionsRequest {
+        user_type: v1::UserType,
+        status: v1::AccountStatus,
+        client_ip: String,
+    ) -> Result<v1::SetUserStatusResponse, ApiError> {
+        let message = v1::SetUserStatusRequest {
             user_id: user_id.to_string(),
-            reason: reason.to_owned(),
+            user_type: user_type.into(),
+            status: status.into(),
+            client_ip,
         };
         Ok(self
             .auth()
-            .revoke_user_sessions(request(message, Some(operator), QUICK_CALL))
+            .set_user_status(request(message, Some(operator), QUICK_CALL))
             .await?
-            .into_inner()
-            .revoked)
+            .into_inner())
+    }
+
+    /// A CC action: makes a phone a mitra's.
+    pub async fn register_mitra(
+        &self,
+        operator: &Auth,
+        message: v1::RegisterMitraRequest,
+    ) -> Result<v1::RegisteredMitra, ApiError> {
+        Ok(self
+            .auth()
+            .register_mitra(request(message, Some(operator), QUICK_CALL))
+            .await?
+            .into_inner())
+    }
+
+    /// An admin's action; hashes the password (bcrypt).
+    pub async fn create_cc_user(
+        &self,
+        admin: &Auth,
+        message: v1::CreateCcUserRequest,
+    ) -> Result<v1::CcUser, ApiError> {
+        Ok(self
+            .auth()
+            .create_cc_user(request(message, Some(admin), SLOW_CALL))
+            .await?
+            .into_inner())
+    }
+
+    /// An admin's action.
+    pub async fn update_cc_user(
+        &self,
+        admin: &Auth,
+        message: v1::UpdateCcUserRequest,
+    ) -> Result<v1::CcUser, ApiError> {
+        Ok(self
+            .auth()
+            .update_cc_user(request(message, Some(admin), QUICK_CALL))
+            .await?
+            .into_inner())
+    }
+
+    /// An admin's action; hashes the password (bcrypt).
+    pub async fn reset_cc_user_password(
+        &self,
+        admin: &Auth,
+        message: v1::ResetCcUserPasswordRequest,
+    ) -> Result<v1::CcUser, ApiError> {
+        Ok(self
+            .auth()
+            .reset_cc_user_password(request(message, Some(admin), SLOW_CALL))
+            .await?
+            .into_inner())
     }
 
     /// Every DB knob, at least as new as `min_version`.
@@ -324,10 +380,12 @@ impl CoreClient {
         admin: &Auth,
         expected_version: String,
         changes_json: String,
+        client_ip: String,
     ) -> Result<v1::Settings, ApiError> {
         let message = v1::UpdateSettingsRequest {
             expected_version,
             changes_json,
+            client_ip,
         };
         Ok(self
             .config()

@@ -23,5 +23,5 @@ pub use health::health_routes;
 pub use json::Json;
 pub use knobs::{KnobCache, KnobSnapshot};
 pub use openapi::{ErrorResponses, edge_document, serve_openapi};
-pub use paging::page_limit;
+pub use paging::{page_limit, split_page};
 pub use serve::{HttpLimits, apply_edge_layers, serve};

@@ -2,6 +2,7 @@
 //! sign-in, each ending in a session ([`sessions`]). The gRPC adapter in
 //! `grpc::auth` is a thin layer over [`Auth`].
 
+pub mod accounts;
 pub mod cc;
 pub mod limits;
 pub mod otp;
@@ -206,9 +207,7 @@ impl Auth {
         upgraded: bool,
     ) -> CoreResult<v1::TokenPair> {
         let principal = load_principal(tx, user_type, user_id).await?;
-        if !principal.active {
-            return Err(CoreError::AccountDisabled);
-        }
+        principal.require_active()?;
         self.sessions.start(tx, principal, fresh, upgraded).await
     }
 

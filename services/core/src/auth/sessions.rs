@@ -237,10 +237,10 @@ impl Sessions {
             }
         }
         let principal = load_principal(&mut tx, user_type, session.user_id).await?;
-        if !principal.active {
+        if let Err(refused) = principal.require_active() {
             revoke(&mut tx, token.session_id, "account_disabled").await?;
             tx.commit().await?;
-            return Err(CoreError::AccountDisabled);
+            return Err(refused);
         }
         let next = session.refresh_generation + 1;
         sqlx::query(
@@ -277,19 +277,20 @@ impl Sessions {
         let mut conn = self.pool.acquire().await?;
         revoke(&mut conn, session_id, "logout").await
     }
+}
 
-    /// Revokes every live session of a user (suspension, blocking).
-    pub async fn revoke_user(&self, user_id: Uuid, reason: &str) -> CoreResult<u64> {
-        let revoked = sqlx::query(
-            "UPDATE auth.sessions SET revoked_at = now(), revoked_reason = $2
-             WHERE user_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(user_id)
-        .bind(reason)
-        .execute(&self.pool)
-        .await?;
-        Ok(revoked.rows_affected())
-    }
+/// Revokes every live session of a user (suspension, blocking, a disabled
+/// or re-passworded operator), in the caller's transaction.
+pub async fn revoke_user(conn: &mut PgConnection, user_id: Uuid, reason: &str) -> CoreResult<u64> {
+    let revoked = sqlx::query(
+        "UPDATE auth.sessions SET revoked_at = now(), revoked_reason = $2
+         WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(revoked.rows_affected())
 }
 
 async fn revoke(conn: &mut PgConnection, session_id: Uuid, reason: &str) -> CoreResult<()> {

@@ -17,6 +17,7 @@ struct PrincipalRow {
     email: Option<String>,
     role: Option<String>,
     active: bool,
+    blocked: bool,
 }
 
 /// A principal and whether it may still sign in.
@@ -24,7 +25,21 @@ pub struct Principal {
     pub id: Uuid,
     pub proto: v1::Principal,
     pub user_type: UserType,
-    pub active: bool,
+    active: bool,
+    blocked: bool,
+}
+
+impl Principal {
+    /// Refuses a principal who may not sign in or refresh: a blocked
+    /// customer hears so; a suspended mitra or disabled operator is
+    /// `account_disabled`.
+    pub fn require_active(&self) -> CoreResult<()> {
+        match (self.active, self.blocked) {
+            (true, _) => Ok(()),
+            (false, true) => Err(CoreError::AccountBlocked),
+            (false, false) => Err(CoreError::AccountDisabled),
+        }
+    }
 }
 
 fn to_proto_type(user_type: UserType) -> v1::UserType {
@@ -43,7 +58,8 @@ pub async fn load_principal(
     let row: Option<PrincipalRow> = if user_type == UserType::CcUser {
         sqlx::query_as(
             "SELECT id, 'cc_user' AS user_type, false AS is_anonymous, display_name,
-                    NULL::text AS phone, email, role, disabled_at IS NULL AS active
+                    NULL::text AS phone, email, role, disabled_at IS NULL AS active,
+                    false AS blocked
              FROM auth.cc_users WHERE id = $1",
         )
         .bind(id)
@@ -52,7 +68,8 @@ pub async fn load_principal(
     } else {
         sqlx::query_as(
             "SELECT id, user_type, is_anonymous, display_name, phone,
-                    NULL::text AS email, NULL::text AS role, status = 'active' AS active
+                    NULL::text AS email, NULL::text AS role, status = 'active' AS active,
+                    status = 'blocked' AS blocked
              FROM users WHERE id = $1 AND user_type = $2",
         )
         .bind(id)
@@ -75,6 +92,7 @@ pub async fn load_principal(
         },
         user_type,
         active: row.active,
+        blocked: row.blocked,
     })
 }
 

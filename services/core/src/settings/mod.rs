@@ -132,12 +132,12 @@ impl SettingsStore {
 
     /// Applies a validated change set if `expected_version` is still
     /// current; records each changed knob; tells the other instances.
-    #[tracing::instrument(skip_all, fields(actor = %actor), err(level = "info", Display))]
+    #[tracing::instrument(skip_all, fields(actor = %actor.operator_id), err(level = "info", Display))]
     pub async fn update(
         &self,
         expected_version: &str,
         changes: &Value,
-        actor: Uuid,
+        actor: &halo_audit::Actor,
     ) -> CoreResult<v1::Settings> {
         // Values are stored as jsonb, which refuses NUL; no knob wants
         // control characters anyway.
@@ -184,7 +184,7 @@ impl SettingsStore {
         if current != expected {
             return Err(CoreError::VersionConflict);
         }
-        let mut changed = 0;
+        let (mut before, mut after) = (serde_json::Map::new(), serde_json::Map::new());
         for (key, new_value) in &validated {
             let old_value: Option<Value> =
                 sqlx::query_scalar("SELECT value FROM app_config WHERE key = $1")
@@ -200,7 +200,7 @@ impl SettingsStore {
             )
             .bind(key)
             .bind(new_value)
-            .bind(actor)
+            .bind(actor.operator_id)
             .execute(&mut *tx)
             .await?;
             sqlx::query(
@@ -209,15 +209,20 @@ impl SettingsStore {
             .bind(key)
             .bind(&old_value)
             .bind(new_value)
-            .bind(actor)
+            .bind(actor.operator_id)
             .execute(&mut *tx)
             .await?;
-            changed += 1;
+            before.insert(key.clone(), old_value.unwrap_or(Value::Null));
+            after.insert(key.clone(), new_value.clone());
         }
+        let changed = after.len();
         if changed > 0 {
             sqlx::query("UPDATE app_config_version SET version = version + 1")
                 .execute(&mut *tx)
                 .await?;
+            let entry = halo_audit::Entry::new("settings.update", "settings", "app_config")
+                .change(before.into(), after.into());
+            halo_audit::record(&mut tx, actor, entry).await?;
         }
         tx.commit().await?;
         if changed > 0 {

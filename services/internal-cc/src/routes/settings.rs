@@ -4,7 +4,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use halo_proto::ApiError;
-use halo_web::{CoreClient, ErrorBody, Json};
+use halo_web::{ClientIp, CoreClient, ErrorBody, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder};
@@ -48,6 +48,7 @@ pub async fn get_settings(
 pub async fn patch_settings(
     State(core): State<CoreClient>,
     admin: Admin,
+    ip: ClientIp,
     headers: HeaderMap,
     Json(changes): Json<Value>,
 ) -> Result<Response, ApiError> {
@@ -62,7 +63,14 @@ pub async fn patch_settings(
             )
         })?;
     Ok(with_etag(
-        service::update(&core, &admin.auth, expected.to_owned(), changes).await?,
+        service::update(
+            &core,
+            &admin.auth,
+            expected.to_owned(),
+            changes,
+            ip.to_string(),
+        )
+        .await?,
     ))
 }
 

@@ -91,13 +91,14 @@ pub async fn update(
     admin: &Auth,
     expected_version: String,
     changes: Value,
+    client_ip: String,
 ) -> Result<SettingsView, ApiError> {
     let hidden = halo_proto::text::control_characters_in("", &changes);
     if !hidden.is_empty() {
         return Err(ApiError::invalid_fields(hidden));
     }
     Ok(core
-        .update_settings(admin, expected_version, changes.to_string())
+        .update_settings(admin, expected_version, changes.to_string(), client_ip)
         .await?
         .into())
 }

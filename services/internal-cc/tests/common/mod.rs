@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod seed;
+
 use std::ops::Deref;
 
 pub use halo_core::testing::TEST_OPERATOR_PASSWORD as PASSWORD;
@@ -32,10 +34,13 @@ pub async fn spawn_cc() -> TestCc {
     spawn_cc_on(TestStack::start(&[]).await, &[]).await
 }
 
-/// The CC edge on `stack`, with `extra` env.
+/// The CC edge on `stack`, with `extra` env; the SPA's origin is
+/// [`ORIGIN`] unless `extra` sets `CC_ALLOWED_ORIGINS`.
 pub async fn spawn_cc_on(stack: TestStack, extra: &[(&str, &str)]) -> TestCc {
     let mut env = stack.edge_env(extra);
-    env = env.with("CC_ALLOWED_ORIGINS", ORIGIN);
+    if !extra.iter().any(|(name, _)| *name == "CC_ALLOWED_ORIGINS") {
+        env = env.with("CC_ALLOWED_ORIGINS", ORIGIN);
+    }
     let config = CcConfig::from_env(&env).expect("valid CC config");
     let base = halo_testkit::serve(|listener| async move {
         halo_web::run_edge(&config.edge, listener, std::future::pending(), |state| {
@@ -128,4 +133,14 @@ pub fn setting_value(settings: &Answer, key: &str) -> Value {
         .find(|s| s["key"] == key)
         .unwrap_or_else(|| panic!("no setting {key}"))["value"]
         .clone()
+}
+
+/// The CC edge with `CC_ALLOWED_ORIGINS` set to `origins`, for a test whose
+/// SPA origin is only known at run time.
+pub async fn spawn_cc_with_origins(origins: &str) -> TestCc {
+    spawn_cc_on(
+        TestStack::start(&[]).await,
+        &[("CC_ALLOWED_ORIGINS", origins)],
+    )
+    .await
 }

@@ -132,7 +132,7 @@ pub async fn mitra_otp_request(
 #[utoipa::path(post, path = "/api/client/auth/otp/verify", tag = "auth", request_body = VerifyBody,
     responses((status = 200, description = "signed in", body = TokenResponse),
         (status = 400, description = "`otp_invalid_code`, `otp_expired`, `otp_used`, `otp_attempts_exceeded`", body = ErrorBody),
-        (status = 403, description = "`account_disabled`", body = ErrorBody),
+        (status = 403, description = "`account_blocked`: an operator blocked this customer", body = ErrorBody),
         (status = 429, description = "`otp_verify_rate_limited`, with `Retry-After`", body = ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn client_otp_verify(
@@ -184,6 +184,7 @@ pub async fn mitra_otp_verify(
 #[utoipa::path(post, path = "/api/client/auth/google", tag = "auth", request_body = GoogleBody,
     responses((status = 200, description = "signed in", body = TokenResponse),
         (status = 401, description = "`invalid_id_token`", body = ErrorBody),
+        (status = 403, description = "`account_blocked`: an operator blocked this customer", body = ErrorBody),
         (status = 503, description = "`provider_not_configured`: `GOOGLE_CLIENT_IDS` is unset", body = ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn google(
@@ -207,6 +208,7 @@ pub async fn google(
 #[utoipa::path(post, path = "/api/client/auth/apple", tag = "auth", request_body = AppleBody,
     responses((status = 200, description = "signed in", body = TokenResponse),
         (status = 401, description = "`invalid_id_token`", body = ErrorBody),
+        (status = 403, description = "`account_blocked`: an operator blocked this customer", body = ErrorBody),
         (status = 503, description = "`provider_not_configured`: `APPLE_BUNDLE_IDS` is unset", body = ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn apple(
@@ -232,6 +234,7 @@ pub async fn apple(
 #[utoipa::path(post, path = "/api/shared/auth/refresh", tag = "auth", request_body = RefreshBody,
     responses((status = 200, description = "a new token pair", body = TokenResponse),
         (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused`, `session_revoked`, `session_expired`", body = ErrorBody),
+        (status = 403, description = "`account_blocked` (a blocked customer) or `account_disabled` (a suspended mitra)", body = ErrorBody),
         (status = 429, description = "`refresh_rate_limited` (per session or IP), with `Retry-After`", body = ErrorBody)))]
 pub async fn refresh(
     State(core): State<CoreClient>,

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use halo_auth::Auth;
 use halo_chats::{ChatId, ChatRating, Party, Report, ReportReason};
 use halo_proto::ApiError;
-use halo_proto::text::{TextRule, clean_text};
+use halo_proto::text::optional_note;
 use halo_web::{ErrorBody, Json};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -17,26 +17,6 @@ use crate::services::chats::api_error;
 
 const RATING_NOTE_MAX: usize = 1000;
 const REPORT_NOTE_MAX: usize = 2000;
-
-/// An optional note: several lines allowed, trimmed; blank is no note. The
-/// length is counted as sent, as the document's `maxLength` counts it; the
-/// document's `pattern` on notes is `TextRule::Paragraph`'s rule (no
-/// control characters but line breaks and tabs).
-fn note(field: &str, raw: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
-    let Some(raw) = raw else {
-        return Ok(None);
-    };
-    if raw.chars().count() > max {
-        return Err(ApiError::invalid_field(
-            field,
-            "too_long",
-            format!("at most {max} characters"),
-        ));
-    }
-    let text = clean_text(field, &raw, TextRule::Paragraph)
-        .map_err(|e| ApiError::invalid_fields(vec![e]))?;
-    Ok((!text.is_empty()).then_some(text))
-}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -76,7 +56,7 @@ pub async fn rate(
             "stars is a whole number from 1 to 5",
         ));
     }
-    let note = note("note", body.note, RATING_NOTE_MAX)?;
+    let note = optional_note("note", body.note, RATING_NOTE_MAX)?;
     let rating = halo_chats::rate(&db, auth.user_id, ChatId(id), body.stars as i16, note)
         .await
         .map_err(api_error)?;
@@ -102,7 +82,7 @@ async fn open_report(
     id: Uuid,
     body: ReportChat,
 ) -> Result<(StatusCode, Json<Report>), ApiError> {
-    let note = note("note", body.note, REPORT_NOTE_MAX)?;
+    let note = optional_note("note", body.note, REPORT_NOTE_MAX)?;
     let report = halo_chats::report(db, by, ChatId(id), body.reason, note)
         .await
         .map_err(api_error)?;

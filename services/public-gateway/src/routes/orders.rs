@@ -63,6 +63,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
         (status = 201, description = "the order, `pending_payment`, with `payment.invoice_url` to open", body = Order),
         (status = 200, description = "the order this key already made (a retry)", body = Order),
         (status = 400, description = "`missing_idempotency_key` or `invalid_idempotency_key`", body = ErrorBody),
+        (status = 403, description = "`account_blocked`: an operator blocked this customer", body = ErrorBody),
         (status = 409, description = "`mitra_unavailable` (the chosen mitra is inactive or has no free slot), \
             `no_mitra_available`, or `order_in_progress` (a request with this key is still running; retry)", body = ErrorBody),
         (status = 422, description = "`unknown_tier`, or `idempotency_key_reused` (the key was used with another body)", body = ErrorBody),

@@ -27,6 +27,7 @@ pub fn api_error(err: ChatError) -> ApiError {
             "report_open",
             "your report of this chat is open already; support will follow it up",
         ),
+        ChatError::ReportResolved => conflict("report_resolved", "this report is resolved already"),
         ChatError::UnknownTier => ApiError::new(
             ErrorKind::Unprocessable,
             "unknown_tier",

@@ -37,6 +37,10 @@ pub fn api_error(err: OrderError) -> ApiError {
             "payment_provider_unavailable",
             "the payment provider is unavailable; retry with the same Idempotency-Key",
         ),
+        OrderError::AccountBlocked => ApiError::forbidden(
+            "account_blocked",
+            "this account is blocked; contact support",
+        ),
         OrderError::NotVisible => {
             internal_error("an order left the visible states while it was created", err)
         }

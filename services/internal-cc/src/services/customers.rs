@@ -1,0 +1,169 @@
+//! Customers: search, a customer's orders and chats, block and unblock
+//! (through the core, which owns accounts and sessions). Read here from
+//! `users`, which every crate may read.
+
+use chrono::{DateTime, Utc};
+use halo_auth::Phone;
+use halo_chats::{ChatFilter, ChatRecord};
+use halo_orders::{OrderFilter, OrderRecord};
+use halo_proto::ApiError;
+use halo_proto::v1;
+use halo_web::EdgeState;
+use serde::Serialize;
+use sqlx::{FromRow, PgPool, QueryBuilder};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{not_found_as, query_failed};
+use crate::roles::Operator;
+
+/// How many orders and chats a customer's page shows; the order and chat
+/// lists filter by `customer_id` for the rest.
+const RECENT: i64 = 20;
+
+pub fn customer_not_found() -> ApiError {
+    ApiError::not_found("customer_not_found", "no such customer")
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct CustomerRecord {
+    pub id: Uuid,
+    /// Signed in only with a device so far (no phone, Google or Apple).
+    pub is_anonymous: bool,
+    #[schema(example = "+6281234567890")]
+    pub phone: Option<String>,
+    #[schema(example = "Rina")]
+    pub display_name: Option<String>,
+    /// `active` or `blocked`.
+    #[schema(example = "active")]
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const CUSTOMER: &str = "SELECT id, is_anonymous, phone, display_name, status, created_at FROM users
+     WHERE user_type = 'customer'";
+
+/// Customers matching `q` (an id, a phone in any form auth accepts or a
+/// prefix of its E.164 form, or part of the display name), newest first.
+pub async fn search(
+    db: &PgPool,
+    q: Option<&str>,
+    status: Option<&str>,
+    before: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<CustomerRecord>, ApiError> {
+    let mut sql = QueryBuilder::new(CUSTOMER);
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        if let Ok(id) = q.parse::<Uuid>() {
+            sql.push(" AND id = ").push_bind(id);
+        } else if let Ok(phone) = Phone::parse(q) {
+            sql.push(" AND phone = ")
+                .push_bind(phone.as_str().to_owned());
+        } else {
+            let escaped = halo_mitras::escape_like(q);
+            sql.push(" AND (display_name ILIKE ")
+                .push_bind(format!("%{escaped}%"))
+                .push(" OR phone LIKE ")
+                .push_bind(format!("{escaped}%"))
+                .push(")");
+        }
+    }
+    if let Some(status) = status {
+        sql.push(" AND status = ").push_bind(status.to_owned());
+    }
+    if let Some(before) = before {
+        sql.push(" AND id < ").push_bind(before);
+    }
+    sql.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(i64::from(limit) + 1);
+    sql.build_query_as()
+        .fetch_all(db)
+        .await
+        .map_err(query_failed)
+}
+
+pub async fn get(db: &PgPool, id: Uuid) -> Result<CustomerRecord, ApiError> {
+    let mut sql = QueryBuilder::new(CUSTOMER);
+    sql.push(" AND id = ").push_bind(id);
+    sql.build_query_as()
+        .fetch_optional(db)
+        .await
+        .map_err(query_failed)?
+        .ok_or_else(customer_not_found)
+}
+
+/// A customer with their latest orders and chats.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerDetail {
+    #[serde(flatten)]
+    pub customer: CustomerRecord,
+    /// The latest 20, newest first; `GET /internal/orders?customer_id=` pages through all.
+    pub orders: Vec<OrderRecord>,
+    /// The latest 20, newest first; `GET /internal/chats?customer_id=` pages through all.
+    pub chats: Vec<ChatRecord>,
+}
+
+pub async fn detail(db: &PgPool, id: Uuid) -> Result<CustomerDetail, ApiError> {
+    let customer = get(db, id).await?;
+    let orders = halo_orders::list_orders(
+        db,
+        &OrderFilter {
+            customer_id: Some(id),
+            ..OrderFilter::default()
+        },
+        RECENT,
+    )
+    .await
+    .map_err(query_failed)?;
+    let chats = halo_chats::list_chats(
+        db,
+        &ChatFilter {
+            customer_id: Some(id),
+            ..ChatFilter::default()
+        },
+        RECENT,
+    )
+    .await
+    .map_err(query_failed)?;
+    Ok(CustomerDetail {
+        customer,
+        orders,
+        chats,
+    })
+}
+
+/// What blocking or unblocking did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusChange {
+    pub customer: CustomerRecord,
+    /// Sign-ins ended now (blocking); the customer's next refresh fails.
+    pub sessions_revoked: i64,
+}
+
+pub async fn set_blocked(
+    state: &EdgeState,
+    operator: &Operator,
+    id: Uuid,
+    blocked: bool,
+) -> Result<StatusChange, ApiError> {
+    let status = if blocked {
+        v1::AccountStatus::Blocked
+    } else {
+        v1::AccountStatus::Active
+    };
+    let change = state
+        .core
+        .set_user_status(
+            &operator.auth,
+            id,
+            v1::UserType::Customer,
+            status,
+            operator.client_ip(),
+        )
+        .await
+        .map_err(|e| not_found_as(e, customer_not_found))?;
+    Ok(StatusChange {
+        customer: get(&state.db, id).await?,
+        sessions_revoked: change.sessions_revoked,
+    })
+}
