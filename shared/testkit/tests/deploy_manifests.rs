@@ -220,12 +220,25 @@ fn public_gateway_keeps_websockets_open_for_an_hour_on_the_same_instance() {
         template_annotation(&doc, "run.googleapis.com/sessionAffinity"),
         "true"
     );
-    let timeout = pod_spec(&doc)["timeoutSeconds"]
-        .as_u64()
-        .expect("timeoutSeconds");
+    let timeout = timeout_seconds(&doc);
     assert!(
         timeout >= 3600,
         "timeoutSeconds {timeout} cuts WebSockets short"
+    );
+}
+
+fn timeout_seconds(doc: &Value) -> u64 {
+    pod_spec(doc)["timeoutSeconds"]
+        .as_u64()
+        .expect("timeoutSeconds")
+}
+
+#[test]
+fn internal_cc_keeps_the_dashboard_event_stream_open_for_an_hour() {
+    let timeout = timeout_seconds(&load(INTERNAL));
+    assert!(
+        timeout >= 3600,
+        "timeoutSeconds {timeout} cuts the CC's event stream short"
     );
 }
 
