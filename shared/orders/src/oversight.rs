@@ -82,12 +82,7 @@ pub async fn list_orders(
     if let Some(customer) = filter.customer_id {
         sql.push(" AND o.customer_id = ").push_bind(customer);
     }
-    if let Some(from) = filter.from {
-        sql.push(" AND o.created_at >= ").push_bind(from);
-    }
-    if let Some(to) = filter.to {
-        sql.push(" AND o.created_at < ").push_bind(to);
-    }
+    halo_db::push_created_between(&mut sql, "o", filter.from, filter.to);
     if let Some(before) = filter.before {
         sql.push(" AND o.id < ").push_bind(before);
     }

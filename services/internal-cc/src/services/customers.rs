@@ -43,8 +43,8 @@ pub struct CustomerRecord {
 const CUSTOMER: &str = "SELECT id, is_anonymous, phone, display_name, status, created_at FROM users
      WHERE user_type = 'customer'";
 
-/// Customers matching `q` (an id, a phone in any form auth accepts or a
-/// prefix of its E.164 form, or part of the display name), newest first.
+/// Customers matching `q` (an id; a phone, whole or its start, in any form
+/// auth accepts; or part of the display name), newest first.
 pub async fn search(
     db: &PgPool,
     q: Option<&str>,
@@ -59,13 +59,12 @@ pub async fn search(
         } else if let Ok(phone) = Phone::parse(q) {
             sql.push(" AND phone = ")
                 .push_bind(phone.as_str().to_owned());
+        } else if let Some(prefix) = phone_prefix(q) {
+            sql.push(" AND phone LIKE ").push_bind(format!("{prefix}%"));
         } else {
             let escaped = halo_mitras::escape_like(q);
-            sql.push(" AND (display_name ILIKE ")
-                .push_bind(format!("%{escaped}%"))
-                .push(" OR phone LIKE ")
-                .push_bind(format!("{escaped}%"))
-                .push(")");
+            sql.push(" AND display_name ILIKE ")
+                .push_bind(format!("%{escaped}%"));
         }
     }
     if let Some(status) = status {
@@ -80,6 +79,23 @@ pub async fn search(
         .fetch_all(db)
         .await
         .map_err(query_failed)
+}
+
+/// The start of a phone typed so far (`0812 34`, `62812`, `+62812`) in its
+/// E.164 form (`+6281234`); `None` when `q` is not digits.
+fn phone_prefix(q: &str) -> Option<String> {
+    let digits: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let (plus, rest) = match digits.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, digits.as_str()),
+    };
+    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(match rest.strip_prefix('0') {
+        Some(local) if !plus => format!("+62{local}"),
+        _ => format!("+{rest}"),
+    })
 }
 
 pub async fn get(db: &PgPool, id: Uuid) -> Result<CustomerRecord, ApiError> {
@@ -166,4 +182,18 @@ pub async fn set_blocked(
         customer: get(&state.db, id).await?,
         sessions_revoked: change.sessions_revoked,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::phone_prefix;
+
+    #[test]
+    fn a_phone_typed_so_far_is_searched_in_its_e164_form() {
+        assert_eq!(phone_prefix("0812 34").as_deref(), Some("+6281234"));
+        assert_eq!(phone_prefix("62812").as_deref(), Some("+62812"));
+        assert_eq!(phone_prefix("+62-812").as_deref(), Some("+62812"));
+        assert_eq!(phone_prefix("rina"), None);
+        assert_eq!(phone_prefix("+"), None);
+    }
 }
