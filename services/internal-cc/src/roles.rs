@@ -20,9 +20,11 @@ use utoipa::ToSchema;
 
 use crate::services::operators::{self, OperatorProfile};
 
-/// A CC user's role.
+/// A CC user's role. Named `CcRole` in the document: a chat's `Role`
+/// (customer or mitra) is another schema there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = CcRole)]
 pub enum Role {
     /// Everything, including CC users, settings changes and refunds.
     Admin,

@@ -903,3 +903,24 @@ async fn cors_lets_the_spa_origin_call_every_internal_route_with_credentials() {
         .await;
     assert!(other.headers.get("access-control-allow-origin").is_none());
 }
+
+#[test]
+fn the_document_keeps_a_message_senders_role_apart_from_a_cc_users_role() {
+    let doc = serde_json::to_value(internal_cc::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let enum_of = |schema: &str, field: &str| {
+        let reference = schemas[schema]["properties"][field]["$ref"]
+            .as_str()
+            .unwrap();
+        let name = reference.rsplit('/').next().unwrap();
+        schemas[name]["enum"].clone()
+    };
+    assert_eq!(
+        enum_of("TranscriptMessage", "sender"),
+        json!(["customer", "mitra"])
+    );
+    assert_eq!(
+        enum_of("CcUserRecord", "role"),
+        json!(["admin", "operator"])
+    );
+}

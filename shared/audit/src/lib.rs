@@ -81,6 +81,11 @@ pub async fn record(
 
 /// One entry as the CC shows it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[schema(example = json!({"id": 4211, "at": "2026-11-26T08:15:02Z", "actor_id": "019ab8e0-1111-7c41-9a7e-3f5b2c1d0e9f",
+    "actor_email": "ops@halobestie.id", "action": "mitra.suspend", "target_type": "mitra",
+    "target_id": "019ab8f0-6d2e-7c41-9a7e-3f5b2c1d0e9f", "before": {"status": "active"},
+    "after": {"status": "suspended", "sessions_revoked": 2}, "request_id": "3f0c9a2e-5b1d-4c7e-9f00-1a2b3c4d5e6f",
+    "client_ip": "10.8.0.12"}))]
 pub struct AuditRecord {
     /// Also the list's cursor: entries are numbered in the order written.
     #[schema(example = 4211)]

@@ -16,6 +16,12 @@ use crate::{ChatError, ChatStatus};
 
 /// A chat in the CC's lists.
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+#[schema(example = json!({"id": "019ab8f1-0c3d-7e21-8a7e-3f5b2c1d0e9f", "order_id": "019ab8f0-7a11-7c41-9a7e-3f5b2c1d0e9f",
+    "status": "ended", "customer_id": "019ab8ef-2b3c-7c41-9a7e-3f5b2c1d0e9f", "customer_name": "Rina",
+    "customer_phone": "+6281234567890", "mitra_id": "019ab8f0-6d2e-7c41-9a7e-3f5b2c1d0e9f", "mitra_name": "Dewi",
+    "chosen_mitra_id": null, "duration_minutes": 30, "created_at": "2026-11-26T08:00:00Z",
+    "started_at": "2026-11-26T08:01:10Z", "ends_at": "2026-11-26T08:31:10Z", "ended_at": "2026-11-26T08:31:10Z",
+    "ended_by": "time"}))]
 pub struct ChatRecord {
     pub id: Uuid,
     pub order_id: Uuid,
@@ -181,6 +187,8 @@ pub async fn chat_detail(db: &PgPool, id: Uuid) -> Result<Option<ChatDetail>, sq
 
 /// A message as operators read it: who sent it, by role and user id.
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+#[schema(example = json!({"id": 7, "sender": "customer", "sender_id": "019ab8ef-2b3c-7c41-9a7e-3f5b2c1d0e9f",
+    "body": "halo kak", "created_at": "2026-11-26T08:02:01Z"}))]
 pub struct TranscriptMessage {
     /// Also the transcript's cursor: ids grow in the order messages were sent.
     pub id: i64,
@@ -221,6 +229,10 @@ pub async fn transcript(
 
 /// A report as operators see it.
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+#[schema(example = json!({"id": "019ab8f4-3c4d-7c41-9a7e-3f5b2c1d0e9f", "chat_id": "019ab8f1-0c3d-7e21-8a7e-3f5b2c1d0e9f",
+    "reporter_type": "customer", "reporter_id": "019ab8ef-2b3c-7c41-9a7e-3f5b2c1d0e9f", "reason": "harassment",
+    "note": "Kata-kata kasar", "status": "open", "created_at": "2026-11-26T08:20:00Z", "resolved_at": null,
+    "resolved_by": null, "resolution_note": null}))]
 pub struct ReportRecord {
     pub id: Uuid,
     pub chat_id: Uuid,

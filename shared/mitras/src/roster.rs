@@ -14,6 +14,10 @@ use crate::listing::{Availability, Rating};
 
 /// A mitra in the CC.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "019ab8f0-6d2e-7c41-9a7e-3f5b2c1d0e9f", "phone": "+6281200000001", "display_name": "Dewi",
+    "photo_url": "https://cdn.halobestie.id/mitra/dewi.jpg", "bio": "Pendengar yang sabar.", "status": "active",
+    "presence": "online", "last_beat_at": "2026-11-26T08:14:55Z", "availability": "available", "load": 1,
+    "rating": {"average": 4.75, "count": 12}, "created_at": "2026-11-01T03:00:00Z"}))]
 pub struct MitraRecord {
     pub id: Uuid,
     /// E.164: the phone they sign in with.

@@ -11,6 +11,13 @@ use uuid::Uuid;
 
 /// An order with everything the CC shows.
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+#[schema(example = json!({"id": "019ab8f0-7a11-7c41-9a7e-3f5b2c1d0e9f", "customer_id": "019ab8ef-2b3c-7c41-9a7e-3f5b2c1d0e9f",
+    "status": "refund_required", "kind": "chat", "chat_id": "019ab8f1-0c3d-7e21-8a7e-3f5b2c1d0e9f", "tier_id": "chat_30",
+    "tier_label": "30 menit", "duration_minutes": 30, "amount_idr": 25000, "currency": "IDR", "mitra_id": null,
+    "allow_fallback": true, "invoice_id": "6745f0a1b2c3d4e5f6a7b8c9",
+    "invoice_url": "https://checkout.xendit.co/web/6745f0a1b2c3d4e5f6a7b8c9", "expires_at": "2026-11-26T08:30:00Z",
+    "paid_at": "2026-11-26T08:03:12Z", "created_at": "2026-11-26T08:00:00Z", "updated_at": "2026-11-26T08:08:15Z",
+    "refund_reference": null, "refund_note": null, "refunded_at": null, "refunded_by": null}))]
 pub struct OrderRecord {
     pub id: Uuid,
     pub customer_id: Uuid,

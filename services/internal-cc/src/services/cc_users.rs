@@ -19,6 +19,8 @@ pub fn cc_user_not_found() -> ApiError {
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+#[schema(example = json!({"id": "019ab8e0-1111-7c41-9a7e-3f5b2c1d0e9f", "email": "ops@halobestie.id",
+    "display_name": "Ayu", "role": "operator", "disabled": false, "created_at": "2026-11-01T03:00:00Z"}))]
 pub struct CcUserRecord {
     pub id: Uuid,
     #[schema(example = "ops@halobestie.id")]

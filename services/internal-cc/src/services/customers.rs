@@ -26,6 +26,8 @@ pub fn customer_not_found() -> ApiError {
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+#[schema(example = json!({"id": "019ab8ef-2b3c-7c41-9a7e-3f5b2c1d0e9f", "is_anonymous": false,
+    "phone": "+6281234567890", "display_name": "Rina", "status": "active", "created_at": "2026-11-20T11:00:00Z"}))]
 pub struct CustomerRecord {
     pub id: Uuid,
     /// Signed in only with a device so far (no phone, Google or Apple).

@@ -23,6 +23,9 @@ const POLL_EVERY: Duration = Duration::from_secs(2);
 
 /// Now, and today in Asia/Jakarta (the business day of the team).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, ToSchema)]
+#[schema(example = json!({"mitras_online": 42, "mitras_available": 17, "chats_offered": 3, "chats_active": 61,
+    "orders_today": 318, "revenue_today_idr": 7450000, "refunds_pending": 2, "reports_open": 5,
+    "day_started_at": "2026-11-25T17:00:00Z"}))]
 pub struct Dashboard {
     /// Online and heartbeating (available or full).
     pub mitras_online: i64,
