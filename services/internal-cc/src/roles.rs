@@ -42,6 +42,13 @@ impl TryFrom<String> for Role {
 }
 
 impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Operator => "operator",
+        }
+    }
+
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "admin" => Some(Self::Admin),

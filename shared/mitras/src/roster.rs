@@ -192,13 +192,23 @@ impl ProfileRow {
 
 /// Applies `change` to the mitra's profile (creating it on first write),
 /// in the caller's transaction (with its audit entry); returns the
-/// profile's fields before and after. Callers check the values (a name of
-/// 1 to 60 characters, an `https://` photo URL, a bio of at most 1,000).
+/// profile's fields before and after, or `None` when `mitra` is no mitra.
+/// Callers check the values (a name of 1 to 60 characters, an `https://`
+/// photo URL, a bio of at most 1,000).
 pub async fn save_profile(
     tx: &mut PgConnection,
     mitra: Uuid,
     change: &ProfileChange,
-) -> Result<(Value, Value), sqlx::Error> {
+) -> Result<Option<(Value, Value)>, sqlx::Error> {
+    let is_mitra: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND user_type = 'mitra')",
+    )
+    .bind(mitra)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !is_mitra {
+        return Ok(None);
+    }
     let before: Option<ProfileRow> = sqlx::query_as(
         "SELECT display_name, photo_url, bio FROM mitra_profiles WHERE mitra_id = $1 FOR UPDATE",
     )
@@ -232,5 +242,5 @@ pub async fn save_profile(
     .bind(&after.bio)
     .execute(&mut *tx)
     .await?;
-    Ok((before.to_json(), after.to_json()))
+    Ok(Some((before.to_json(), after.to_json())))
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgConnection, PgPool, QueryBuilder};
+use sqlx::{FromRow, PgConnection, PgExecutor, PgPool, QueryBuilder};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -98,14 +98,14 @@ pub async fn list_orders(
 }
 
 pub async fn order_record(
-    conn: &mut PgConnection,
+    db: impl PgExecutor<'_>,
     id: Uuid,
 ) -> Result<Option<OrderRecord>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ORDER_RECORD} WHERE o.id = $1"
     )))
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(db)
     .await
 }
 
@@ -184,6 +184,8 @@ pub async fn record_refund(
     .bind(admin)
     .execute(&mut *tx)
     .await?;
-    let after = order_record(tx, id).await?.ok_or(RefundError::NotFound)?;
+    let after = order_record(&mut *tx, id)
+        .await?
+        .ok_or(RefundError::NotFound)?;
     Ok((before, after))
 }

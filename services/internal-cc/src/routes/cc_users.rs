@@ -30,14 +30,6 @@ pub struct CcUserList {
     pub next_cursor: Option<Uuid>,
 }
 
-fn role_name(role: Role) -> String {
-    match role {
-        Role::Admin => "admin",
-        Role::Operator => "operator",
-    }
-    .to_owned()
-}
-
 /// Every CC user, newest first. Admins only.
 #[utoipa::path(get, path = "/internal/cc-users", operation_id = "cc_list_cc_users", tag = "cc-users", security(("bearer" = [])),
     params(ListQuery),
@@ -87,7 +79,7 @@ pub async fn create(
     let request = v1::CreateCcUserRequest {
         email: body.email,
         display_name: body.display_name,
-        role: role_name(body.role),
+        role: body.role.as_str().to_owned(),
         password: body.password,
         client_ip: String::new(),
     };
@@ -124,7 +116,7 @@ pub async fn update(
 ) -> Result<Json<CcUserRecord>, ApiError> {
     let request = v1::UpdateCcUserRequest {
         id: id.to_string(),
-        role: body.role.map(role_name),
+        role: body.role.map(|r| r.as_str().to_owned()),
         disabled: body.disabled,
         display_name: body.display_name,
         client_ip: String::new(),

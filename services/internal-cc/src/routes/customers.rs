@@ -2,7 +2,6 @@
 
 use axum::extract::{Path, Query, State};
 use halo_proto::ApiError;
-use halo_proto::text::{TextRule, clean_text};
 use halo_web::{EdgeState, ErrorBody, Json, split_page};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -57,17 +56,7 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<CustomerList>, ApiError> {
     let limit = super::page_limit(query.limit)?;
-    let q = query
-        .q
-        .map(|q| clean_text("q", &q, TextRule::Line))
-        .transpose()?;
-    if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-        return Err(ApiError::invalid_field(
-            "q",
-            "too_long",
-            "at most 100 characters",
-        ));
-    }
+    let q = super::search_text(query.q)?;
     let status = query.status.map(|s| match s {
         CustomerStatus::Active => "active",
         CustomerStatus::Blocked => "blocked",

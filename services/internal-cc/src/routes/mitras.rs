@@ -66,18 +66,7 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<MitraList>, ApiError> {
     let limit = super::page_limit(query.limit)?;
-    let search = query
-        .q
-        .map(|q| clean_text("q", &q, TextRule::Line))
-        .transpose()?
-        .filter(|q| !q.is_empty());
-    if search.as_ref().is_some_and(|q| q.chars().count() > 100) {
-        return Err(ApiError::invalid_field(
-            "q",
-            "too_long",
-            "at most 100 characters",
-        ));
-    }
+    let search = super::search_text(query.q)?;
     let filter = RosterFilter {
         status: query.status.map(|s| match s {
             AccountStatus::Active => "active".to_owned(),

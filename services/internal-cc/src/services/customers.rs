@@ -55,7 +55,7 @@ pub async fn search(
     limit: u32,
 ) -> Result<Vec<CustomerRecord>, ApiError> {
     let mut sql = QueryBuilder::new(CUSTOMER);
-    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = q {
         if let Ok(id) = q.parse::<Uuid>() {
             sql.push(" AND id = ").push_bind(id);
         } else if let Ok(phone) = Phone::parse(q) {

@@ -76,7 +76,6 @@ pub async fn update(
     id: Uuid,
     change: &ProfileChange,
 ) -> Result<MitraRecord, ApiError> {
-    get(state, id).await?;
     save_profile(state, operator, id, change).await?;
     get(state, id).await
 }
@@ -90,7 +89,8 @@ async fn save_profile(
     let mut tx = state.db.begin().await.map_err(query_failed)?;
     let (before, after) = halo_mitras::save_profile(&mut tx, id, change)
         .await
-        .map_err(query_failed)?;
+        .map_err(query_failed)?
+        .ok_or_else(mitra_not_found)?;
     let entry = halo_audit::Entry::new("mitra.update", "mitra", id).change(before, after);
     halo_audit::record(&mut tx, &operator.actor(), entry)
         .await

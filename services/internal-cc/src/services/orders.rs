@@ -34,8 +34,7 @@ pub struct OrderDetail {
 }
 
 pub async fn detail(db: &PgPool, id: Uuid) -> Result<OrderDetail, ApiError> {
-    let mut conn = db.acquire().await.map_err(query_failed)?;
-    let order = halo_orders::order_record(&mut conn, id)
+    let order = halo_orders::order_record(db, id)
         .await
         .map_err(query_failed)?
         .ok_or_else(order_not_found)?;
