@@ -122,10 +122,11 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
     // (which run one after the other), apart from the order sweeper's so
     // neither delays the other.
     let timers_db = background_pool(config)?;
-    // And one for relaying events to sockets, four times a second.
+    // And one for relaying events to sockets, four times a second, and
+    // reading the sockets' catch-up floor.
     let relay_db = background_pool(config)?;
     let limits = config.edge.limits;
-    let message_limit = realtime::socket::MessageLimit(config.socket_messages_per_window);
+    let message_limit = config.socket_messages_per_window;
     let outbox_retention = config.outbox_retention;
     // And one for the push worker's device lookups.
     let pusher = services::push::pusher(&config.push, background_pool(config)?)?;
@@ -166,14 +167,21 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
             Arc::downgrade(&alive),
             &doorbell,
         );
+        let floor = realtime::Floor::start(relay_db.clone(), Arc::downgrade(&alive));
         realtime::start_relay(relay_db, hub.clone(), Arc::downgrade(&alive));
+        let writer = realtime::MessageWriter::start(state.db.clone());
         routes()
             .into_app(state, limits)
             .layer(Extension(payments))
-            .layer(Extension(beats))
+            .layer(Extension(beats.clone()))
             .layer(Extension(doorbell))
-            .layer(Extension(hub))
-            .layer(Extension(message_limit))
+            .layer(Extension(realtime::socket::SocketShared {
+                hub,
+                writer,
+                floor,
+                heartbeats: beats,
+                message_limit,
+            }))
             .layer(Extension(alive))
     })
 }

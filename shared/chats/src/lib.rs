@@ -33,8 +33,8 @@ pub use extensions::{
 pub use feedback::{ChatRating, Report, ReportReason, ReportStatus, rate, report};
 pub use matching::dispatch_paid_orders;
 pub use messages::{
-    Message, ReadReceipt, Role, Sent, counterpart, history, mark_read, missed, newest_message_id,
-    send,
+    Message, Outgoing, ReadReceipt, Role, Sent, counterpart, history, mark_read, missed,
+    newest_message_id, send, send_batch,
 };
 pub use model::{ChatId, ChatStatus, CustomerAlias, MitraChat};
 pub use oversight::{

@@ -173,6 +173,107 @@ pub async fn send(
     }
 }
 
+/// A message waiting to be stored, for [`send_batch`].
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub sender: Uuid,
+    pub chat: ChatId,
+    pub client_msg_id: String,
+    pub body: String,
+}
+
+#[derive(FromRow)]
+struct BatchRow {
+    id: i64,
+    chat_id: Uuid,
+    sender: String,
+    sender_id: Uuid,
+    client_msg_id: String,
+    body: String,
+    created_at: DateTime<Utc>,
+    recipient: Uuid,
+}
+
+/// Stores many messages in one statement and one commit (a group commit:
+/// under load the per-message cost of a round trip, a statement and a WAL
+/// flush is shared). Each chat row is locked as in [`send`], in chat id
+/// order (two batches wait for each other, never deadlock), and each
+/// chat's messages get ids in the order given. Returns, per message, what
+/// was stored now; `None` where nothing was (a resend, not a participant,
+/// a chat not active): [`send`] tells which, and answers a resend with the
+/// stored message. The chat rows are reached by primary key one by one
+/// whatever the table's statistics say.
+pub async fn send_batch(db: &PgPool, batch: &[Outgoing]) -> Result<Vec<Option<Sent>>, sqlx::Error> {
+    let mut chats = Vec::with_capacity(batch.len());
+    let mut senders = Vec::with_capacity(batch.len());
+    let mut client_msg_ids = Vec::with_capacity(batch.len());
+    let mut bodies = Vec::with_capacity(batch.len());
+    for outgoing in batch {
+        chats.push(outgoing.chat.0);
+        senders.push(outgoing.sender);
+        client_msg_ids.push(outgoing.client_msg_id.as_str());
+        bodies.push(outgoing.body.as_str());
+    }
+    let rows: Vec<BatchRow> = sqlx::query_as(
+        "WITH input AS (
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY
+                 AS i (chat_id, sender_id, client_msg_id, body, n)),
+         chat AS (
+             SELECT c.* FROM (SELECT DISTINCT chat_id FROM input ORDER BY chat_id) i,
+                 LATERAL (SELECT id, customer_id, mitra_id, status FROM chats WHERE id = i.chat_id
+                          FOR NO KEY UPDATE) c),
+         stored AS (
+             INSERT INTO chat_messages (chat_id, sender, sender_id, client_msg_id, body)
+             SELECT i.chat_id, CASE WHEN c.customer_id = i.sender_id THEN 'customer' ELSE 'mitra' END,
+                    i.sender_id, i.client_msg_id, i.body
+             FROM input i JOIN chat c ON c.id = i.chat_id
+             WHERE c.status = 'active' AND i.sender_id IN (c.customer_id, c.mitra_id)
+             ORDER BY i.n
+             ON CONFLICT (chat_id, sender_id, client_msg_id) DO NOTHING
+             RETURNING id, chat_id, sender, sender_id, client_msg_id, body, created_at)
+         SELECT s.*, CASE WHEN s.sender = 'customer' THEN c.mitra_id ELSE c.customer_id END AS recipient
+         FROM stored s JOIN chat c ON c.id = s.chat_id",
+    )
+    .bind(&chats)
+    .bind(&senders)
+    .bind(&client_msg_ids)
+    .bind(&bodies)
+    .fetch_all(db)
+    .await?;
+    let stored: std::collections::HashMap<(Uuid, Uuid, &str), Sent> = rows
+        .iter()
+        .map(|row| {
+            let sent = Sent {
+                message: Message {
+                    id: row.id,
+                    chat_id: ChatId(row.chat_id),
+                    sender: Role::parse(&row.sender),
+                    body: row.body.clone(),
+                    sent_at: row.created_at,
+                },
+                recipient: row.recipient,
+            };
+            (
+                (row.chat_id, row.sender_id, row.client_msg_id.as_str()),
+                sent,
+            )
+        })
+        .collect();
+    // A message given twice in one batch was stored once: both get it.
+    Ok(batch
+        .iter()
+        .map(|outgoing| {
+            stored
+                .get(&(
+                    outgoing.chat.0,
+                    outgoing.sender,
+                    outgoing.client_msg_id.as_str(),
+                ))
+                .cloned()
+        })
+        .collect())
+}
+
 /// The participant's role in the chat and the chat's condition for them
 /// (`customer_id = $2` or the serving mitra).
 const PARTICIPANT: &str = "(c.customer_id = $2 OR (c.mitra_id = $2 AND c.status <> 'offered'))";

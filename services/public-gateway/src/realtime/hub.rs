@@ -26,6 +26,8 @@ const SOCKET_BACKLOG: usize = 256;
 /// Publishes waiting for Valkey; past this (Valkey stalled) new ones are
 /// dropped: the messages are stored and reach the apps on resume.
 const PUBLISH_BACKLOG: usize = 10_000;
+/// Frames one pipelined round trip to Valkey carries at most.
+const PUBLISH_BATCH: usize = 256;
 const PUBLISH_TIMEOUT: Duration = Duration::from_millis(500);
 const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(2);
 const RETRY_CONNECT_EVERY: Duration = Duration::from_secs(1);
@@ -327,10 +329,11 @@ async fn subscribe(
     }
 }
 
-/// Sends queued frames to Valkey in order; one that cannot be sent in time
-/// is dropped (its message is stored; the app gets it on resume). A frame
-/// no instance took (PUBLISH counts the subscribers), or one that could not
-/// be published, becomes its push, if it has one.
+/// Sends queued frames to Valkey in order, all that are waiting in one
+/// pipelined round trip; what cannot be sent in time is dropped (its
+/// message is stored; the app gets it on resume). A frame no instance took
+/// (PUBLISH counts the subscribers), or one that could not be published,
+/// becomes its push, if it has one.
 async fn publish_forever(
     client: redis::Client,
     mut queue: mpsc::Receiver<Publish>,
@@ -341,12 +344,8 @@ async fn publish_forever(
         .set_response_timeout(Some(PUBLISH_TIMEOUT));
     let mut connection: Option<ConnectionManager> = None;
     let mut failed_at: Option<tokio::time::Instant> = None;
-    while let Some(Publish {
-        channel,
-        frame,
-        push,
-    }) = queue.recv().await
-    {
+    let mut batch = Vec::with_capacity(PUBLISH_BATCH);
+    while queue.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
         // While Valkey is unreachable, one connection attempt a second: the
         // frames in between are dropped at once instead of queueing.
         if connection.is_none() && failed_at.is_none_or(|at| at.elapsed() >= RETRY_CONNECT_EVERY) {
@@ -356,21 +355,34 @@ async fn publish_forever(
             failed_at = connection.is_none().then(tokio::time::Instant::now);
         }
         let listeners = match connection.as_mut() {
-            Some(link) => redis::cmd("PUBLISH")
-                .arg(&channel)
-                .arg(&*frame)
-                .query_async::<i64>(link)
-                .await
-                .ok(),
+            Some(link) => {
+                let mut pipeline = redis::pipe();
+                for publish in &batch {
+                    pipeline
+                        .cmd("PUBLISH")
+                        .arg(&publish.channel)
+                        .arg(&*publish.frame);
+                }
+                pipeline.query_async::<Vec<i64>>(link).await.ok()
+            }
             None => None,
         };
         if listeners.is_none() {
-            tracing::debug!("a frame could not be published; it waits for a resume");
+            tracing::debug!(
+                frames = batch.len(),
+                "frames could not be published; they wait for a resume"
+            );
         }
-        if listeners.unwrap_or(0) == 0
-            && let Some(push) = push
-        {
-            pusher.notify(push);
+        for (at, publish) in batch.drain(..).enumerate() {
+            let taken = listeners
+                .as_ref()
+                .and_then(|counts| counts.get(at))
+                .copied();
+            if taken.unwrap_or(0) == 0
+                && let Some(push) = publish.push
+            {
+                pusher.notify(push);
+            }
         }
     }
 }

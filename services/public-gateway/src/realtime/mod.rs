@@ -5,10 +5,13 @@ pub mod frames;
 pub mod hub;
 pub mod socket;
 pub mod tickets;
+mod writer;
 
 pub use hub::Hub;
+pub use writer::MessageWriter;
 
-use std::sync::Weak;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use halo_chats::Role;
@@ -32,6 +35,40 @@ fn pushed_to(event: &str, side: Role) -> bool {
         "chat.accepted" | "extension.accepted" => side == Role::Customer,
         "chat.ending_soon" => true,
         _ => false,
+    }
+}
+
+/// How often the instance reads the newest message id ([`Floor`]).
+const FLOOR_EVERY: Duration = Duration::from_secs(2);
+
+/// The newest message id of all, as of at most [`FLOOR_EVERY`] ago: a new
+/// socket's floor for catching up (what came before it connected is the
+/// app's to resume). One query per instance every 2 s instead of one per
+/// socket opened, which matters when every app reconnects at once after a
+/// deploy. Slightly old is harmless: catch-up then also sends the last
+/// seconds' messages, which the app drops by id. Until the first read it
+/// is `i64::MAX` (no catch-up), as when the read fails.
+#[derive(Clone)]
+pub struct Floor(Arc<AtomicI64>);
+
+impl Floor {
+    /// Starts reading the newest id every 2 s; stops once `alive` is gone.
+    pub fn start(db: PgPool, alive: Weak<()>) -> Self {
+        let floor = Self(Arc::new(AtomicI64::new(i64::MAX)));
+        let reading = floor.clone();
+        spawn_every(FLOOR_EVERY, None, alive, "newest message id", move || {
+            let (db, floor) = (db.clone(), reading.clone());
+            async move {
+                let newest = halo_chats::newest_message_id(&db).await?;
+                floor.0.store(newest, Ordering::Relaxed);
+                Ok(())
+            }
+        });
+        floor
+    }
+
+    pub fn get(&self) -> i64 {
+        self.0.load(Ordering::Relaxed)
     }
 }
 

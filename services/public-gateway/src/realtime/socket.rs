@@ -17,7 +17,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use halo_auth::Auth;
-use halo_chats::{ChatError, ChatId, Message, Role};
+use halo_chats::{ChatError, ChatId, Message, Outgoing, Role};
 use halo_mitras::Heartbeats;
 use halo_proto::text::refused_in_paragraph;
 use halo_proto::{ApiError, ErrorKind};
@@ -29,8 +29,10 @@ use uuid::Uuid;
 
 use crate::routes::app_role;
 
+use super::Floor;
 use super::frames::{ClientFrame, ErrorCode, MAX_BODY_CHARS, MAX_CLIENT_MSG_ID_CHARS, ServerFrame};
 use super::hub::Hub;
+use super::writer::MessageWriter;
 
 /// The largest text frame read; larger ones close the socket (1008).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
@@ -44,9 +46,17 @@ const PING_EVERY: Duration = Duration::from_secs(25);
 /// (`SOCKET_MESSAGES_PER_10_SECONDS`).
 const RATE_WINDOW: Duration = Duration::from_secs(10);
 
-/// How many messages one socket may send per 10 s (an axum `Extension`).
-#[derive(Clone, Copy)]
-pub struct MessageLimit(pub u32);
+/// What the instance's sockets share (an axum `Extension`).
+#[derive(Clone)]
+pub struct SocketShared {
+    pub hub: Hub,
+    pub writer: MessageWriter,
+    pub floor: Floor,
+    pub heartbeats: Heartbeats,
+    /// How many messages one socket may send per 10 s
+    /// (`SOCKET_MESSAGES_PER_10_SECONDS`).
+    pub message_limit: u32,
+}
 /// While the fan-out is down, how often a socket looks for messages it
 /// missed.
 const CATCH_UP_EVERY: Duration = Duration::from_secs(2);
@@ -68,9 +78,7 @@ const PAGE: u32 = 200;
         (status = 403, description = "`wrong_user_type`: a CC token", body = halo_web::ErrorBody)))]
 pub async fn open(
     State(db): State<PgPool>,
-    Extension(hub): Extension<Hub>,
-    Extension(beats): Extension<Heartbeats>,
-    Extension(MessageLimit(limit)): Extension<MessageLimit>,
+    Extension(shared): Extension<SocketShared>,
     auth: Option<Auth>,
     Query(query): Query<SocketQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -99,15 +107,23 @@ pub async fn open(
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
+            let SocketShared {
+                hub,
+                writer,
+                floor,
+                heartbeats: beats,
+                message_limit: limit,
+            } = shared;
             let session = Session {
                 db,
                 hub,
+                writer,
                 beats,
                 user,
                 is_mitra,
                 chats: HashMap::new(),
                 seen: HashMap::new(),
-                floor: 0,
+                floor: floor.get(),
                 window: (Instant::now(), 0),
                 limit,
             };
@@ -133,6 +149,7 @@ enum Ending {
 struct Session {
     db: PgPool,
     hub: Hub,
+    writer: MessageWriter,
     beats: Heartbeats,
     user: Uuid,
     is_mitra: bool,
@@ -140,8 +157,8 @@ struct Session {
     chats: HashMap<ChatId, (Role, Uuid)>,
     /// The newest message from the other side this socket has, per chat.
     seen: HashMap<ChatId, i64>,
-    /// Messages before this (the newest id when the socket opened) are the
-    /// app's to resume; catch-up looks only after it.
+    /// Messages before this (the newest id when the socket opened, see
+    /// [`Floor`]) are the app's to resume; catch-up looks only after it.
     floor: i64,
     /// The rate window's start and the messages sent in it.
     window: (Instant, u32),
@@ -154,9 +171,6 @@ impl Session {
     /// waiting, not the largest query's state.
     async fn run(mut self, socket: WebSocket) {
         let mut registration = self.hub.join(self.user);
-        self.floor = Box::pin(halo_chats::newest_message_id(&self.db))
-            .await
-            .unwrap_or(i64::MAX);
         let (mut out, mut incoming) = socket.split();
         let mut resyncs = self.hub.resyncs();
         let mut ping = tokio::time::interval(PING_EVERY);
@@ -232,7 +246,7 @@ impl Session {
                 chat_id,
                 client_msg_id,
                 body,
-            } => vec![self.send_message(chat_id, &client_msg_id, &body).await],
+            } => vec![self.send_message(chat_id, client_msg_id, body).await],
             ClientFrame::Typing { chat_id } => match self.counterpart(chat_id).await {
                 Ok(Some((role, other))) => {
                     let frame = ServerFrame::Typing {
@@ -273,17 +287,22 @@ impl Session {
         }
     }
 
-    async fn send_message(&mut self, chat: ChatId, client_msg_id: &str, body: &str) -> String {
+    async fn send_message(&mut self, chat: ChatId, client_msg_id: String, body: String) -> String {
         if !self.within_rate() {
             return Refusal {
                 code: ErrorCode::RateLimited,
                 message: "too many messages in 10 seconds; wait and resend",
-                client_msg_id: Some(client_msg_id.to_owned()),
+                client_msg_id: Some(client_msg_id),
             }
             .frame();
         }
-        let cmid = Some(client_msg_id.to_owned());
-        match halo_chats::send(&self.db, self.user, chat, client_msg_id, body).await {
+        let outgoing = Outgoing {
+            sender: self.user,
+            chat,
+            client_msg_id: client_msg_id.clone(),
+            body,
+        };
+        match self.writer.send(outgoing).await {
             Ok(sent) => {
                 // At least once: a resend is delivered again; apps drop
                 // ids they have.
@@ -299,21 +318,21 @@ impl Session {
                     },
                 );
                 ServerFrame::Ack {
-                    client_msg_id,
+                    client_msg_id: &client_msg_id,
                     message: &sent.message,
                 }
                 .to_text()
             }
-            Err(ChatError::NotFound) => Refusal::forbidden(cmid).frame(),
+            Err(ChatError::NotFound) => Refusal::forbidden(Some(client_msg_id)).frame(),
             Err(ChatError::NotActive) => Refusal {
                 code: ErrorCode::ChatNotActive,
                 message: "the chat is not active: an ended chat is read-only",
-                client_msg_id: cmid,
+                client_msg_id: Some(client_msg_id),
             }
             .frame(),
             Err(err) => {
                 tracing::warn!(error = %err, "storing a message failed");
-                Refusal::internal(cmid).frame()
+                Refusal::internal(Some(client_msg_id)).frame()
             }
         }
     }
