@@ -107,6 +107,17 @@ fn background_pool(config: &GatewayConfig) -> anyhow::Result<sqlx::PgPool> {
     })
 }
 
+/// The message writer's own connections: one for its batches, one for the
+/// messages a batch leaves to the one-message path. Its batches never wait
+/// behind REST for a connection, nor REST behind a burst of messages.
+fn writer_pool(config: &GatewayConfig) -> anyhow::Result<sqlx::PgPool> {
+    halo_db::connect_lazy_generic_plans(&halo_db::DbConfig {
+        url: config.edge.database_url.clone(),
+        max_connections: 2,
+        ping_when_idle_for: std::time::Duration::from_secs(1),
+    })
+}
+
 /// What builds the whole app from the edge's state, for
 /// `halo_web::edge_main` or a test. Fails on a bad Xendit setting, so
 /// start-up names it. The app also starts the order sweeper, the heartbeat
@@ -131,6 +142,7 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
     // And one for the push worker's device lookups.
     let pusher = services::push::pusher(&config.push, background_pool(config)?)?;
     let hub = realtime::Hub::new(config.edge.redis_url.as_deref(), pusher)?;
+    let writer_db = writer_pool(config)?;
     Ok(move |state: EdgeState| {
         let alive = Arc::new(());
         payments.start_sweeper(sweeper_db.clone(), Arc::downgrade(&alive));
@@ -169,7 +181,7 @@ pub fn app(config: &GatewayConfig) -> anyhow::Result<impl FnOnce(EdgeState) -> R
         );
         let floor = realtime::Floor::start(relay_db.clone(), Arc::downgrade(&alive));
         realtime::start_relay(relay_db, hub.clone(), Arc::downgrade(&alive));
-        let writer = realtime::MessageWriter::start(state.db.clone());
+        let writer = realtime::MessageWriter::start(writer_db);
         routes()
             .into_app(state, limits)
             .layer(Extension(payments))

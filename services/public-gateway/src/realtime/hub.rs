@@ -9,7 +9,7 @@
 //! Valkey is down is a stored message the app gets on `resume`, and
 //! sockets catch up by themselves while the link is down (see `socket`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use halo_push::{Notification, Pusher};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc};
 use uuid::Uuid;
 
 /// Frames waiting for one socket; a socket this far behind is closed (its
@@ -36,8 +36,56 @@ fn channel(user: Uuid) -> String {
     format!("halo.user.{user}")
 }
 
-/// Each user's sockets here: an id and the sender of its frames.
-type Sockets = HashMap<Uuid, Vec<(u64, mpsc::Sender<Arc<str>>)>>;
+/// Each user's sockets here: an id and its inbox.
+type Sockets = HashMap<Uuid, Vec<(u64, Arc<Inbox>)>>;
+
+/// The frames waiting for one socket. Not a tokio channel: most sockets sit
+/// idle, and a bounded channel's first block (32 slots, cache-padded
+/// counters) is most of a kilobyte each; an empty inbox holds no buffer.
+#[derive(Default)]
+struct Inbox {
+    frames: Mutex<VecDeque<Arc<str>>>,
+    ready: Notify,
+    /// Set when the socket fell [`SOCKET_BACKLOG`] frames behind.
+    overflowed: AtomicBool,
+}
+
+impl Inbox {
+    /// Queues a frame; false (and the socket is told) when it is too far
+    /// behind to take more.
+    fn push(&self, frame: Arc<str>) -> bool {
+        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        if frames.len() >= SOCKET_BACKLOG {
+            self.overflowed.store(true, Ordering::Relaxed);
+        } else {
+            frames.push_back(frame);
+        }
+        drop(frames);
+        self.ready.notify_one();
+        !self.overflowed.load(Ordering::Relaxed)
+    }
+
+    /// The next frame, waiting for one; `None` once the socket overflowed.
+    /// Cancel-safe: a frame is taken only in the poll that returns it.
+    async fn next(&self) -> Option<Arc<str>> {
+        loop {
+            if self.overflowed.load(Ordering::Relaxed) {
+                return None;
+            }
+            let next = self
+                .frames
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop_front();
+            if next.is_some() {
+                return next;
+            }
+            // `notify_one` keeps a permit when nobody waits: a frame pushed
+            // between the look above and this wait is not missed.
+            self.ready.notified().await;
+        }
+    }
+}
 
 /// A handle to the hub; cheap to clone.
 #[derive(Clone)]
@@ -74,14 +122,23 @@ enum Subscription {
     Remove(Uuid),
 }
 
-/// A socket's place in the hub: frames for its user arrive on `frames`.
-/// Dropping it leaves the hub (and unsubscribes the user's channel when it
-/// was their last socket here).
+/// A socket's place in the hub: frames for its user come from
+/// [`Registration::next_frame`]. Dropping it leaves the hub (and
+/// unsubscribes the user's channel when it was their last socket here).
 pub struct Registration {
     hub: Hub,
     user: Uuid,
     id: u64,
-    pub frames: mpsc::Receiver<Arc<str>>,
+    inbox: Arc<Inbox>,
+}
+
+impl Registration {
+    /// The next frame for the socket's user, waiting for one; `None` when
+    /// the socket fell too far behind (its app should reconnect and
+    /// resume). Cancel-safe.
+    pub async fn next_frame(&self) -> Option<Arc<str>> {
+        self.inbox.next().await
+    }
 }
 
 impl Drop for Registration {
@@ -149,11 +206,11 @@ impl Hub {
     /// Registers a socket of `user`.
     pub fn join(&self, user: Uuid) -> Registration {
         let id = self.inner.next_socket.fetch_add(1, Ordering::Relaxed);
-        let (tx, frames) = mpsc::channel(SOCKET_BACKLOG);
+        let inbox = Arc::new(Inbox::default());
         let first = {
             let mut sockets = self.lock();
             let mine = sockets.entry(user).or_default();
-            mine.push((id, tx));
+            mine.push((id, inbox.clone()));
             mine.len() == 1
         };
         if first && let Some(valkey) = &self.inner.valkey {
@@ -163,7 +220,7 @@ impl Hub {
             hub: self.clone(),
             user,
             id,
-            frames,
+            inbox,
         }
     }
 
@@ -243,7 +300,7 @@ impl Inner {
         let Some(mine) = sockets.get_mut(&user) else {
             return 0;
         };
-        mine.retain(|(_, tx)| tx.try_send(frame.clone()).is_ok());
+        mine.retain(|(_, inbox)| inbox.push(frame.clone()));
         mine.len()
     }
 
@@ -384,5 +441,43 @@ async fn publish_forever(
                 pusher.notify(push);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_socket_gets_its_frames_in_order_and_is_let_go_when_too_far_behind() {
+        let inbox = Arc::new(Inbox::default());
+        let waiting = tokio::spawn({
+            let inbox = inbox.clone();
+            async move { inbox.next().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(inbox.push(Arc::from("first")));
+        assert_eq!(waiting.await.unwrap().as_deref(), Some("first"));
+
+        for n in 0..SOCKET_BACKLOG {
+            assert!(inbox.push(Arc::from(n.to_string())), "frame {n} fits");
+        }
+        assert_eq!(inbox.next().await.as_deref(), Some("0"));
+        assert_eq!(inbox.next().await.as_deref(), Some("1"));
+        assert!(
+            inbox.push(Arc::from("a")) && inbox.push(Arc::from("b")),
+            "two were taken: room for two"
+        );
+        assert!(!inbox.push(Arc::from("too many")), "a full backlog lets go");
+        assert_eq!(inbox.next().await, None, "the socket is told to reconnect");
+    }
+
+    #[tokio::test]
+    async fn a_wait_given_up_takes_no_frame() {
+        let inbox = Inbox::default();
+        let gave_up = tokio::time::timeout(Duration::from_millis(10), inbox.next()).await;
+        assert!(gave_up.is_err());
+        assert!(inbox.push(Arc::from("kept")));
+        assert_eq!(inbox.next().await.as_deref(), Some("kept"));
     }
 }

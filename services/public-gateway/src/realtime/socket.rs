@@ -170,7 +170,7 @@ impl Session {
     /// own future (what every idle socket keeps) then holds only the
     /// waiting, not the largest query's state.
     async fn run(mut self, socket: WebSocket) {
-        let mut registration = self.hub.join(self.user);
+        let registration = self.hub.join(self.user);
         let (mut out, mut incoming) = socket.split();
         let mut resyncs = self.hub.resyncs();
         let mut ping = tokio::time::interval(PING_EVERY);
@@ -192,7 +192,7 @@ impl Session {
                         Some(Ok(WsMessage::Close(_)) | Err(_)) | None => break Ending::Gone,
                     }
                 }
-                frame = registration.frames.recv() => match frame {
+                frame = registration.next_frame() => match frame {
                     Some(frame) => {
                         self.note_delivered(&frame);
                         vec![frame.to_string()]
