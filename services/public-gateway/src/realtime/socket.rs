@@ -107,25 +107,15 @@ pub async fn open(
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
-            let SocketShared {
-                hub,
-                writer,
-                floor,
-                heartbeats: beats,
-                message_limit: limit,
-            } = shared;
             let session = Session {
                 db,
-                hub,
-                writer,
-                beats,
+                floor: shared.floor.get(),
+                shared,
                 user,
                 is_mitra,
                 chats: HashMap::new(),
                 seen: HashMap::new(),
-                floor: floor.get(),
                 window: (Instant::now(), 0),
-                limit,
             };
             session.run(socket).await;
         }))
@@ -148,9 +138,7 @@ enum Ending {
 
 struct Session {
     db: PgPool,
-    hub: Hub,
-    writer: MessageWriter,
-    beats: Heartbeats,
+    shared: SocketShared,
     user: Uuid,
     is_mitra: bool,
     /// Chats this socket has used: the user's role and the other side.
@@ -162,7 +150,6 @@ struct Session {
     floor: i64,
     /// The rate window's start and the messages sent in it.
     window: (Instant, u32),
-    limit: u32,
 }
 
 impl Session {
@@ -170,9 +157,9 @@ impl Session {
     /// own future (what every idle socket keeps) then holds only the
     /// waiting, not the largest query's state.
     async fn run(mut self, socket: WebSocket) {
-        let registration = self.hub.join(self.user);
+        let registration = self.shared.hub.join(self.user);
         let (mut out, mut incoming) = socket.split();
-        let mut resyncs = self.hub.resyncs();
+        let mut resyncs = self.shared.hub.resyncs();
         let mut ping = tokio::time::interval(PING_EVERY);
         let mut catch_up = tokio::time::interval(CATCH_UP_EVERY);
         let mut last_heard = Instant::now();
@@ -209,7 +196,7 @@ impl Session {
                     continue;
                 }
                 _ = resyncs.recv() => Box::pin(self.catch_up()).await,
-                _ = catch_up.tick(), if !self.hub.linked() => Box::pin(self.catch_up()).await,
+                _ = catch_up.tick(), if !self.shared.hub.linked() => Box::pin(self.catch_up()).await,
             };
             let mut sent = true;
             for reply in replies {
@@ -253,7 +240,7 @@ impl Session {
                         chat_id,
                         sender: role,
                     };
-                    self.hub.send_to(other, frame.to_text().into());
+                    self.shared.hub.send_to(other, frame.to_text().into());
                     Vec::new()
                 }
                 Ok(None) => vec![Refusal::forbidden(None).frame()],
@@ -267,7 +254,9 @@ impl Session {
                             reader: receipt.reader,
                             up_to: receipt.up_to,
                         };
-                        self.hub.send_to(receipt.other, frame.to_text().into());
+                        self.shared
+                            .hub
+                            .send_to(receipt.other, frame.to_text().into());
                         Vec::new()
                     }
                     Ok(None) => vec![Refusal::forbidden(None).frame()],
@@ -280,7 +269,7 @@ impl Session {
             ClientFrame::Resume { chat_id, after } => self.resume(chat_id, after).await,
             ClientFrame::Heartbeat => {
                 if self.is_mitra {
-                    self.beats.beat(self.user);
+                    self.shared.heartbeats.beat(self.user);
                 }
                 Vec::new()
             }
@@ -302,14 +291,14 @@ impl Session {
             client_msg_id: client_msg_id.clone(),
             body,
         };
-        match self.writer.send(outgoing).await {
+        match self.shared.writer.send(outgoing).await {
             Ok(sent) => {
                 // At least once: a resend is delivered again; apps drop
                 // ids they have.
                 let delivery = ServerFrame::Message {
                     message: &sent.message,
                 };
-                self.hub.send_or_push(
+                self.shared.hub.send_or_push(
                     delivery.to_text().into(),
                     Notification {
                         user: sent.recipient,
@@ -344,7 +333,7 @@ impl Session {
             *count = 0;
         }
         *count += 1;
-        *count <= self.limit
+        *count <= self.shared.message_limit
     }
 
     async fn counterpart(&mut self, chat: ChatId) -> Result<Option<(Role, Uuid)>, sqlx::Error> {

@@ -32,13 +32,14 @@ impl MessageWriter {
 
     /// Stores a message as `halo_chats::send` does, batched with others.
     pub async fn send(&self, outgoing: Outgoing) -> Result<Sent, ChatError> {
+        // Only while the app shuts down is the writer gone.
+        let gone = || ChatError::Database(sqlx::Error::PoolClosed);
         let (reply, answer) = oneshot::channel();
-        if self.queue.send((outgoing, reply)).await.is_err() {
-            return Err(ChatError::Database(sqlx::Error::PoolClosed));
-        }
-        answer
+        self.queue
+            .send((outgoing, reply))
             .await
-            .unwrap_or(Err(ChatError::Database(sqlx::Error::PoolClosed)))
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
 }
 
