@@ -14,14 +14,14 @@
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (postgres/postgres), psql,
 # redis-server, Node 20 and npm (REFERENCE=0 skips the reference):
-#   deploy/bench/realtime.sh                       # PAIRS=1000 RATES="1000 2000 5000" IDLE=10000
+#   deploy/bench/realtime.sh                       # PAIRS=1000 RATES="1000 2000 3000 4000 5000 10000" IDLE=10000
 #   BUILD=0 REFERENCE=0 RATES=2000 deploy/bench/realtime.sh
 #   PROFILE=debug PAIRS=50 RATES=200 DURATION=3 IDLE=200 deploy/bench/realtime.sh   # a quick try
 #   RATES= deploy/bench/realtime.sh                 # idle memory only
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PAIRS=${PAIRS:-1000} RATES=${RATES-1000 2000 5000} DURATION=${DURATION:-20} WARMUP=${WARMUP:-3}
+PAIRS=${PAIRS:-1000} RATES=${RATES-1000 2000 3000 4000 5000 10000} DURATION=${DURATION:-20} WARMUP=${WARMUP:-3}
 IDLE=${IDLE:-10000} HOLD=${HOLD:-10} BUILD=${BUILD:-1} REFERENCE=${REFERENCE:-1} PROFILE=${PROFILE:-release}
 WORK=/tmp/halo-bench-realtime
 REF_DIR=/tmp/fastify-ref
@@ -111,6 +111,10 @@ AUTH_JWT_SECRET=$(secret) CORE_SERVICE_SECRET=$(secret)
 export CORE_GRPC_ADDR=127.0.0.1:$core_port CORE_GRPC_URL=http://127.0.0.1:$core_port CORE_SURFACE=public
 # The per-socket limit (20 per 10 s) would cap a socket at 2 messages/s.
 export SOCKET_MESSAGES_PER_10_SECONDS=1000000 RUST_LOG=warn
+# Each instance as deployed: Cloud Run gives the gateway one vCPU
+# (deploy/cloudrun), where tokio starts one worker thread; each of the
+# reference's instances is one Node.js event loop.
+export TOKIO_WORKER_THREADS=1
 "$bin/halo-core" >"$WORK/core.log" 2>&1 & PIDS+=($!)
 ports=() gateway_pids=()
 for n in a b; do
@@ -168,13 +172,15 @@ fi
 python3 - "$WORK/results.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print("\n| server | messages/s | delivery p50 / p99 (ms) | ack p50 / p99 (ms) | lost | errors | CPU per message |")
-print("|---|---|---|---|---|---|---|")
+print("\n| server | messages/s | delivery p50 / p99 (ms) | ack p50 / p99 (ms) | lost | duplicates | errors "
+      "| CPU per message (servers · generator) |")
+print("|---|---|---|---|---|---|---|---|")
 for r in rows:
     if r["mode"] == "load":
         d, a = r["delivery"], r["ack"]
-        print(f"| {r['server']} | {r['rate']:,} | {d['p50_ms']:.1f} / {d['p99_ms']:.1f} | {a['p50_ms']:.1f} / {a['p99_ms']:.1f} "
-              f"| {r['lost']} | {sum(r['errors'].values())} | {r['cpu_us_per_message']} µs |")
+        print(f"| {r['server']} | {r['rate']:,} | {d['p50_ms']:.2f} / {d['p99_ms']:.2f} | {a['p50_ms']:.2f} / {a['p99_ms']:.2f} "
+              f"| {r['lost']} | {r['duplicates']} | {sum(r['errors'].values())} "
+              f"| {r['cpu_us_per_message']} · {r['generator_cpu_us_per_message']:.0f} µs |")
 js = [r for r in rows if r["mode"] == "wsload.js"]
 if js:
     print("\nThe same servers driven by the reference's wsload.js:\n")
@@ -187,5 +193,5 @@ print("\n| server | idle sockets | resident memory per socket |")
 print("|---|---|---|")
 for r in rows:
     if r["mode"] == "idle":
-        print(f"| {r['server']} | {r['sockets']:,} | {r['bytes_per_socket'] / 1024:.1f} KiB |")
+        print(f"| {r['server']} | {r['sockets']:,} | {r['bytes_per_socket'] / 1024:.2f} KiB ({r['bytes_per_socket']:,.0f} bytes) |")
 PY

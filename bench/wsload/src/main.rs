@@ -7,14 +7,15 @@
 //!
 //! `load` opens each pair's customer on A and mitra on B, then sends R
 //! messages a second in all, round robin over the pairs, customers and
-//! mitras taking turns. The send time rides in the body, so the receiver's
-//! clock (the same process) gives the delivery latency. It prints one JSON
-//! line: acks and deliveries with p50/p99/max in ms, lost, errors. `idle`
+//! mitras taking turns, 64-character bodies. The send time rides in the
+//! body, so the receiver's clock (the same process) gives the delivery
+//! latency. It prints one JSON line: acks and deliveries with p50/p99/max
+//! in ms, lost, errors, and its own CPU per message. `idle`
 //! opens W sockets first (the allocator's and runtime's first-use costs),
 //! then N more, and prints the server's resident memory per added socket.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -52,7 +53,9 @@ fn number(args: &[String], name: &str, default: u64) -> anyhow::Result<u64> {
     })
 }
 
-#[tokio::main]
+// One thread: the generator shares the two cores with the servers it
+// measures, and a single event loop pays no wakes across threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
@@ -112,15 +115,10 @@ fn read_fixtures(args: &[String]) -> anyhow::Result<Vec<Pair>> {
     )?)
 }
 
-type Sink = futures_util::stream::SplitSink<
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    Message,
->;
-type Stream = futures_util::stream::SplitStream<
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
->;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(base: &str, token: &str) -> anyhow::Result<(Sink, Stream)> {
+async fn connect(base: &str, token: &str) -> anyhow::Result<Socket> {
     let mut request =
         format!("{}/api/shared/ws", base.replace("http://", "ws://")).into_client_request()?;
     request
@@ -130,16 +128,21 @@ async fn connect(base: &str, token: &str) -> anyhow::Result<(Sink, Stream)> {
     // read: with thousands of sockets that alone costs the generator (which
     // shares the cores with the servers) a fifth of a core.
     let config = WebSocketConfig::default().read_buffer_size(4096);
+    // Nagle off, as the reference's wsload.js (`ws`) has it: a frame is
+    // never held back waiting for the previous one's ACK.
     let (socket, _) =
-        tokio_tungstenite::connect_async_with_config(request, Some(config), false).await?;
-    Ok(socket.split())
+        tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
+    Ok(socket)
 }
 
-/// Latencies in microseconds.
-#[derive(Default)]
+/// What the run's sockets record, by sequence number.
 struct Samples {
+    /// Latencies in microseconds.
     acks: Vec<u64>,
     deliveries: Vec<u64>,
+    delivered: Vec<bool>,
+    /// Deliveries of a message already delivered.
+    duplicates: u64,
     errors: HashMap<String, u64>,
 }
 
@@ -153,45 +156,130 @@ fn summary(mut samples: Vec<u64>) -> Value {
     json!({"count": samples.len(), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)})
 }
 
-/// Reads one socket's frames: acks (for the sender's own messages) and
-/// deliveries (from the other side), each timed from the send time in the
-/// body (`<micros since start>:<seq>`).
-fn read_frames(
-    mut stream: Stream,
+/// An `ack` or a `message` frame: the only part read is the body. Borrowed,
+/// so a frame costs one pass and no allocation.
+#[derive(Deserialize)]
+struct Carrying<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(borrow)]
+    message: Body<'a>,
+}
+
+#[derive(Deserialize)]
+struct Body<'a> {
+    body: &'a str,
+}
+
+/// An `error` frame (its `message` is text, not a record).
+#[derive(Deserialize)]
+struct Refused<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(borrow)]
+    code: Cow<'a, str>,
+}
+
+/// Bodies are 64 characters, as the reference's wsload.js sends by default:
+/// `<run>:<micros since start>:<seq>:`, then padding.
+const BODY_PADDING: &str = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+
+/// One load run, shared by its sockets.
+struct Run {
+    /// In every message id and body: the servers store messages
+    /// idempotently, and a run reusing an earlier run's ids on the same
+    /// chats would be answered with the stored messages, not measured.
+    id: String,
     start: Instant,
-    measuring: Arc<AtomicU64>,
-    samples: Arc<Mutex<Samples>>,
+    /// Sequence numbers below this are warm-up.
+    first_measured: u64,
+    samples: Mutex<Samples>,
+}
+
+impl Run {
+    fn micros(&self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+
+    fn frame(&self, chat: &str, seq: u64) -> String {
+        let head = format!("{}:{}:{seq}:", self.id, self.micros());
+        let padding = &BODY_PADDING[head.len().min(BODY_PADDING.len())..];
+        format!(
+            r#"{{"type":"message","chat_id":"{chat}","client_msg_id":"{}-{seq}","body":"{head}{padding}"}}"#,
+            self.id
+        )
+    }
+
+    /// Times one frame from the server: an ack (of this socket's own
+    /// message) or a delivery (from the other side), from the send time in
+    /// its body.
+    fn record(&self, text: &str) {
+        let Ok(frame) = serde_json::from_str::<Carrying>(text) else {
+            if let Ok(refused) = serde_json::from_str::<Refused>(text)
+                && refused.kind == "error"
+            {
+                let mut samples = self.samples.lock().unwrap();
+                *samples.errors.entry(refused.code.into_owned()).or_default() += 1;
+            }
+            return;
+        };
+        let mut fields = frame.message.body.split(':');
+        if fields.next() != Some(self.id.as_str()) {
+            return; // not this run's
+        }
+        let (Some(Ok(sent)), Some(Ok(seq))) = (
+            fields.next().map(str::parse::<u64>),
+            fields.next().map(str::parse::<usize>),
+        ) else {
+            return;
+        };
+        if (seq as u64) < self.first_measured {
+            return; // warm-up
+        }
+        let latency = self.micros().saturating_sub(sent);
+        // A plain lock held for a push: the generator shares the cores with
+        // the servers, and an async lock per frame costs more.
+        let mut samples = self.samples.lock().unwrap();
+        match frame.kind {
+            "ack" => samples.acks.push(latency),
+            "message" => match samples.delivered.get_mut(seq) {
+                Some(seen) if !*seen => {
+                    *seen = true;
+                    samples.deliveries.push(latency);
+                }
+                Some(_) => samples.duplicates += 1,
+                None => {}
+            },
+            _ => {}
+        }
+    }
+}
+
+/// One socket's task: sends what the pacer hands it (stamped with the time
+/// it goes out) and times what arrives. One task per socket, so a slow
+/// socket never holds up the others and nothing crosses tasks per frame
+/// but the pacer's sequence number.
+async fn drive(
+    mut socket: Socket,
+    chat: String,
+    mut sends: mpsc::UnboundedReceiver<u64>,
+    run: Arc<Run>,
 ) {
-    tokio::spawn(async move {
-        while let Some(Ok(frame)) = stream.next().await {
-            let Message::Text(text) = frame else { continue };
-            let Ok(frame) = serde_json::from_str::<Value>(&text) else {
-                continue;
-            };
-            let kind = frame["type"].as_str().unwrap_or_default();
-            if kind == "error" {
-                let code = frame["code"].as_str().unwrap_or("?").to_owned();
-                *samples.lock().unwrap().errors.entry(code).or_default() += 1;
-                continue;
-            }
-            let body = frame["message"]["body"].as_str().unwrap_or_default();
-            let Some(sent) = body.split(':').next().and_then(|t| t.parse::<u64>().ok()) else {
-                continue;
-            };
-            if sent < measuring.load(Ordering::Relaxed) {
-                continue; // warm-up
-            }
-            let latency = (start.elapsed().as_micros() as u64).saturating_sub(sent);
-            // A plain lock held for a push: the generator shares the cores
-            // with the servers, and an async lock per frame costs more.
-            let mut samples = samples.lock().unwrap();
-            match kind {
-                "ack" => samples.acks.push(latency),
-                "message" => samples.deliveries.push(latency),
-                _ => {}
+    loop {
+        tokio::select! {
+            frame = socket.next() => match frame {
+                Some(Ok(Message::Text(text))) => run.record(&text),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return,
+            },
+            seq = sends.recv() => {
+                let Some(seq) = seq else { return };
+                if socket.send(Message::text(run.frame(&chat, seq))).await.is_err() {
+                    return;
+                }
             }
         }
-    });
+    }
 }
 
 async fn load(args: &[String]) -> anyhow::Result<()> {
@@ -201,12 +289,23 @@ async fn load(args: &[String]) -> anyhow::Result<()> {
     let rate = number(args, "--rate", 1000)?;
     let duration = Duration::from_secs(number(args, "--duration", 20)?);
     let warmup = Duration::from_secs(number(args, "--warmup", 3)?);
-    let start = Instant::now();
-    // Sends before this many micros since start are warm-up.
-    let measuring = Arc::new(AtomicU64::new(u64::MAX));
-    let samples = Arc::new(Mutex::new(Samples::default()));
+    let total = ((warmup + duration).as_secs_f64() * rate as f64) as u64;
+    let first_measured = (warmup.as_secs_f64() * rate as f64) as u64;
+    let mut id = Uuid::new_v4().simple().to_string();
+    id.truncate(8);
+    let run = Arc::new(Run {
+        id,
+        start: Instant::now(),
+        first_measured,
+        samples: Mutex::new(Samples {
+            acks: Vec::new(),
+            deliveries: Vec::new(),
+            delivered: vec![false; total as usize],
+            duplicates: 0,
+            errors: HashMap::new(),
+        }),
+    });
     let connecting = Arc::new(Semaphore::new(64));
-    let mut senders = Vec::with_capacity(2 * pairs);
     let mut opened = Vec::new();
     for pair in fixtures.iter().take(pairs).cloned() {
         let (url_a, url_b, connecting) = (url_a.clone(), url_b.clone(), connecting.clone());
@@ -217,57 +316,40 @@ async fn load(args: &[String]) -> anyhow::Result<()> {
             anyhow::Ok((pair.chat_id, customer, mitra))
         }));
     }
+    let mut lanes = Vec::with_capacity(2 * pairs);
     for opening in opened {
-        let (chat, (customer_tx, customer_rx), (mitra_tx, mitra_rx)) = opening.await??;
-        read_frames(customer_rx, start, measuring.clone(), samples.clone());
-        read_frames(mitra_rx, start, measuring.clone(), samples.clone());
-        senders.push((chat.clone(), customer_tx));
-        senders.push((chat, mitra_tx));
+        let (chat, customer, mitra) = opening.await??;
+        for socket in [customer, mitra] {
+            let (tx, rx) = mpsc::unbounded_channel::<u64>();
+            tokio::spawn(drive(socket, chat.clone(), rx, run.clone()));
+            lanes.push(tx);
+        }
     }
-    eprintln!("{} pairs connected; the servers subscribe", pairs);
+    eprintln!("{pairs} pairs connected; the servers subscribe");
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    // One task per socket writes what the pacer hands it, so a slow socket
-    // never holds up the others.
-    let mut lanes = Vec::with_capacity(senders.len());
-    for (chat, mut sink) in senders {
-        let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
-        tokio::spawn(async move {
-            while let Some(seq) = rx.recv().await {
-                let sent = start.elapsed().as_micros() as u64;
-                let frame = json!({"type": "message", "chat_id": chat, "client_msg_id": format!("b-{seq}"),
-                                   "body": format!("{sent}:{seq}")});
-                if sink.send(Message::text(frame.to_string())).await.is_err() {
-                    return;
-                }
-            }
-        });
-        lanes.push(tx);
-    }
-    let interval = Duration::from_secs_f64(1.0 / rate as f64);
-    let mut pace = tokio::time::interval(interval);
+    let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
     pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let total = ((warmup + duration).as_secs_f64() * rate as f64) as u64;
-    let warmup_sends = (warmup.as_secs_f64() * rate as f64) as u64;
-    let mut measured_sends = 0u64;
     for seq in 0..total {
         pace.tick().await;
-        if seq == warmup_sends {
-            measuring.store(start.elapsed().as_micros() as u64, Ordering::Relaxed);
-        }
-        if seq >= warmup_sends {
-            measured_sends += 1;
-        }
         let _ = lanes[(seq as usize) % lanes.len()].send(seq);
     }
     // Let the last deliveries land.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let samples = samples.lock().unwrap();
-    let lost = measured_sends.saturating_sub(samples.deliveries.len() as u64);
+    let cpu_us = own_cpu_seconds()? * 1e6;
+    let samples = run.samples.lock().unwrap();
+    let measured_sends = total - first_measured;
+    let lost = samples.delivered[first_measured as usize..]
+        .iter()
+        .filter(|delivered| !**delivered)
+        .count();
     let report = json!({
         "mode": "load", "pairs": pairs, "rate": rate, "duration_s": duration.as_secs(),
         "sent": measured_sends, "ack": summary(samples.acks.clone()),
-        "delivery": summary(samples.deliveries.clone()), "lost": lost, "errors": samples.errors,
+        "delivery": summary(samples.deliveries.clone()), "lost": lost,
+        "duplicates": samples.duplicates, "errors": samples.errors,
+        // The generator's own share of the cores it shares with the servers.
+        "generator_cpu_us_per_message": (cpu_us / total.max(1) as f64).round(),
     });
     println!("{report}");
     Ok(())
@@ -279,7 +361,7 @@ async fn open_many(
     tokens: &[String],
     first: usize,
     count: usize,
-) -> anyhow::Result<Vec<(Sink, Stream)>> {
+) -> anyhow::Result<Vec<Socket>> {
     let connecting = Arc::new(Semaphore::new(64));
     let mut opening = Vec::with_capacity(count);
     for i in first..first + count {
@@ -298,6 +380,19 @@ async fn open_many(
         sockets.push(socket.await??);
     }
     Ok(sockets)
+}
+
+/// User + system CPU seconds this process has used (`/proc/self/stat`).
+fn own_cpu_seconds() -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Fields after the command name (which may hold spaces): state is the
+    // 3rd field, utime and stime the 14th and 15th.
+    let after_name = stat.rsplit_once(')').context("no command name")?.1;
+    let mut fields = after_name.split_whitespace().skip(11);
+    let mut next = || -> anyhow::Result<f64> { Ok(fields.next().context("short stat")?.parse()?) };
+    let ticks = next()? + next()?;
+    // USER_HZ is 100 on every Linux this runs on.
+    Ok(ticks / 100.0)
 }
 
 fn resident_kib(pid: &str) -> anyhow::Result<u64> {

@@ -30,6 +30,12 @@ const PUBLISH_BACKLOG: usize = 10_000;
 const PUBLISH_BATCH: usize = 256;
 const PUBLISH_TIMEOUT: Duration = Duration::from_millis(500);
 const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// A socket is pinged once per this many seconds, each on its own second
+/// of the period: pings spread evenly over the instance's sockets.
+pub const PING_EVERY_SECONDS: u64 = 25;
+/// While the fan-out is down, how often sockets look in Postgres for
+/// messages they missed.
+const CATCH_UP_EVERY: Duration = Duration::from_secs(2);
 const RETRY_CONNECT_EVERY: Duration = Duration::from_secs(1);
 
 fn channel(user: Uuid) -> String {
@@ -97,9 +103,13 @@ struct Inner {
     sockets: Mutex<Sockets>,
     next_socket: AtomicU64,
     valkey: Option<Valkey>,
-    /// Fires when the link to Valkey comes back: frames may have been
-    /// missed meanwhile.
-    resync: broadcast::Sender<()>,
+    /// The instance's clock for its sockets, instead of timers in every
+    /// socket (most sit idle; a timer is a heap entry each): one sender
+    /// per second of the ping period, a socket listening to its own.
+    pings: Vec<broadcast::Sender<()>>,
+    /// Fires every [`CATCH_UP_EVERY`] while the link to Valkey is down, and
+    /// when it comes back: frames may have been missed.
+    catch_ups: broadcast::Sender<()>,
     pusher: Pusher,
 }
 
@@ -133,6 +143,11 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// Fires once every [`PING_EVERY_SECONDS`], on this socket's own second.
+    pub fn pings(&self) -> broadcast::Receiver<()> {
+        self.hub.inner.pings[(self.id % PING_EVERY_SECONDS) as usize].subscribe()
+    }
+
     /// The next frame for the socket's user, waiting for one; `None` when
     /// the socket fell too far behind (its app should reconnect and
     /// resume). Cancel-safe.
@@ -151,56 +166,54 @@ impl Hub {
     /// A hub over Valkey at `redis_url`, or for this instance alone;
     /// `pusher` reaches users with no socket anywhere.
     pub fn new(redis_url: Option<&str>, pusher: Pusher) -> anyhow::Result<Self> {
-        let (resync, _) = broadcast::channel(4);
-        let Some(url) = redis_url else {
-            return Ok(Self {
-                inner: Arc::new(Inner {
-                    sockets: Mutex::default(),
-                    next_socket: AtomicU64::new(0),
-                    valkey: None,
-                    resync,
-                    pusher,
-                }),
-            });
+        // A socket that misses ticks (busy with a long resume) sees `Lagged`
+        // and acts once: one slot is enough.
+        let pings = (0..PING_EVERY_SECONDS)
+            .map(|_| broadcast::channel(1).0)
+            .collect();
+        let (catch_ups, _) = broadcast::channel(1);
+        let (valkey, client) = match redis_url {
+            None => (None, None),
+            Some(url) => {
+                let client = redis::Client::open(url).map_err(|_| {
+                    anyhow::anyhow!("REDIS_URL is not a valid redis:// or valkey:// URL")
+                })?;
+                let (subscriptions, subscription_rx) = mpsc::unbounded_channel();
+                let (publish, publish_rx) = mpsc::channel(PUBLISH_BACKLOG);
+                let valkey = Valkey {
+                    subscriptions,
+                    publish,
+                    linked: AtomicBool::new(false),
+                };
+                (Some(valkey), Some((client, subscription_rx, publish_rx)))
+            }
         };
-        let client = redis::Client::open(url)
-            .map_err(|_| anyhow::anyhow!("REDIS_URL is not a valid redis:// or valkey:// URL"))?;
-        let (subscriptions, subscription_rx) = mpsc::unbounded_channel();
-        let (publish, publish_rx) = mpsc::channel(PUBLISH_BACKLOG);
         let hub = Self {
             inner: Arc::new(Inner {
                 sockets: Mutex::default(),
                 next_socket: AtomicU64::new(0),
-                valkey: Some(Valkey {
-                    subscriptions,
-                    publish,
-                    linked: AtomicBool::new(false),
-                }),
-                resync,
+                valkey,
+                pings,
+                catch_ups,
                 pusher: pusher.clone(),
             }),
         };
-        tokio::spawn(subscribe(
-            Arc::downgrade(&hub.inner),
-            client.clone(),
-            subscription_rx,
-        ));
-        tokio::spawn(publish_forever(client, publish_rx, pusher));
+        tokio::spawn(keep_time(Arc::downgrade(&hub.inner)));
+        if let Some((client, subscription_rx, publish_rx)) = client {
+            tokio::spawn(subscribe(
+                Arc::downgrade(&hub.inner),
+                client.clone(),
+                subscription_rx,
+            ));
+            tokio::spawn(publish_forever(client, publish_rx, pusher));
+        }
         Ok(hub)
     }
 
-    /// Whether frames from other instances reach this one now. False while
-    /// Valkey is down; always true without Valkey (there are no others).
-    pub fn linked(&self) -> bool {
-        self.inner
-            .valkey
-            .as_ref()
-            .is_none_or(|v| v.linked.load(Ordering::Relaxed))
-    }
-
-    /// Fires when the link to Valkey is restored.
-    pub fn resyncs(&self) -> broadcast::Receiver<()> {
-        self.inner.resync.subscribe()
+    /// Fires while the link to Valkey is down and when it comes back:
+    /// frames from other instances may have been missed.
+    pub fn catch_ups(&self) -> broadcast::Receiver<()> {
+        self.inner.catch_ups.subscribe()
     }
 
     /// Registers a socket of `user`.
@@ -289,6 +302,14 @@ impl Hub {
 }
 
 impl Inner {
+    /// Whether frames from other instances reach this one now. False while
+    /// Valkey is down; always true without Valkey (there are no others).
+    fn linked(&self) -> bool {
+        self.valkey
+            .as_ref()
+            .is_none_or(|v| v.linked.load(Ordering::Relaxed))
+    }
+
     /// Hands a frame to each local socket of `user`; a socket whose backlog
     /// is full is dropped from the hub, which closes it. Returns how many
     /// sockets took it.
@@ -311,6 +332,22 @@ impl Inner {
             .keys()
             .copied()
             .collect()
+    }
+}
+
+/// The sockets' clock, for as long as the hub lives: each second the
+/// sockets of that second of the ping period are told to ping, and every
+/// [`CATCH_UP_EVERY`] while the fan-out is down all are told to catch up.
+async fn keep_time(hub: std::sync::Weak<Inner>) {
+    let mut every_second = tokio::time::interval(Duration::from_secs(1));
+    let catch_up_seconds = CATCH_UP_EVERY.as_secs();
+    for second in 0u64.. {
+        every_second.tick().await;
+        let Some(inner) = hub.upgrade() else { return };
+        let _ = inner.pings[(second % PING_EVERY_SECONDS) as usize].send(());
+        if second % catch_up_seconds == 0 && !inner.linked() {
+            let _ = inner.catch_ups.send(());
+        }
     }
 }
 
@@ -345,7 +382,7 @@ async fn subscribe(
                 backoff = Duration::from_millis(100);
                 if linked_before {
                     tracing::info!("valkey fan-out restored");
-                    let _ = inner.resync.send(());
+                    let _ = inner.catch_ups.send(());
                 }
                 linked_before = true;
                 drop(inner);
@@ -470,6 +507,49 @@ mod tests {
         );
         assert!(!inbox.push(Arc::from("too many")), "a full backlog lets go");
         assert_eq!(inbox.next().await, None, "the socket is told to reconnect");
+    }
+
+    /// How many times `ticks` fired within `for_how_long`.
+    async fn fired_within(ticks: &mut broadcast::Receiver<()>, for_how_long: Duration) -> usize {
+        let until = tokio::time::Instant::now() + for_how_long;
+        let mut fired = 0;
+        while tokio::time::timeout_at(until, ticks.recv()).await.is_ok() {
+            fired += 1;
+        }
+        fired
+    }
+
+    #[tokio::test]
+    async fn sockets_are_pinged_on_seconds_of_their_own() {
+        let hub = Hub::new(None, Pusher::off()).unwrap();
+        let (first, second) = (hub.join(Uuid::new_v4()), hub.join(Uuid::new_v4()));
+        let (mut first_pings, mut second_pings) = (first.pings(), second.pings());
+        assert_eq!(
+            fired_within(&mut first_pings, Duration::from_secs(3)).await,
+            1,
+            "once in three seconds: the hub's first second is the first socket's, and no other"
+        );
+        assert_eq!(
+            fired_within(&mut second_pings, Duration::ZERO).await,
+            1,
+            "the second socket's own second came meanwhile"
+        );
+    }
+
+    #[tokio::test]
+    async fn sockets_catch_up_only_while_the_fan_out_is_down() {
+        let alone = Hub::new(None, Pusher::off()).unwrap();
+        // Nothing listens on port 9: the link never comes up.
+        let unlinked = Hub::new(Some("redis://127.0.0.1:9"), Pusher::off()).unwrap();
+        let (mut alone_catch_ups, mut unlinked_catch_ups) =
+            (alone.catch_ups(), unlinked.catch_ups());
+        let three_seconds = Duration::from_secs(3);
+        let (alone_fired, unlinked_fired) = tokio::join!(
+            fired_within(&mut alone_catch_ups, three_seconds),
+            fired_within(&mut unlinked_catch_ups, three_seconds)
+        );
+        assert_eq!(alone_fired, 0, "one instance misses nothing");
+        assert_eq!(unlinked_fired, 2, "every 2 s while down (at 0 and 2 s)");
     }
 
     #[tokio::test]

@@ -38,10 +38,10 @@ use super::writer::MessageWriter;
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 /// The socket's initial read buffer; it grows for a larger frame (and
 /// keeps that size).
-const READ_BUFFER_BYTES: usize = 1024;
-/// A socket that has sent nothing (not even a pong) this long is gone.
+const READ_BUFFER_BYTES: usize = 512;
+/// A socket that has sent nothing (not even a pong) this long is gone:
+/// three pings ([`super::hub::PING_EVERY_SECONDS`]) unanswered.
 const IDLE_LIMIT: Duration = Duration::from_secs(75);
-const PING_EVERY: Duration = Duration::from_secs(25);
 /// The window of the per-socket message limit
 /// (`SOCKET_MESSAGES_PER_10_SECONDS`).
 const RATE_WINDOW: Duration = Duration::from_secs(10);
@@ -57,9 +57,6 @@ pub struct SocketShared {
     /// (`SOCKET_MESSAGES_PER_10_SECONDS`).
     pub message_limit: u32,
 }
-/// While the fan-out is down, how often a socket looks for messages it
-/// missed.
-const CATCH_UP_EVERY: Duration = Duration::from_secs(2);
 /// Messages one `resume` or catch-up query returns; `resume` pages on.
 const PAGE: u32 = 200;
 
@@ -159,9 +156,8 @@ impl Session {
     async fn run(mut self, socket: WebSocket) {
         let registration = self.shared.hub.join(self.user);
         let (mut out, mut incoming) = socket.split();
-        let mut resyncs = self.shared.hub.resyncs();
-        let mut ping = tokio::time::interval(PING_EVERY);
-        let mut catch_up = tokio::time::interval(CATCH_UP_EVERY);
+        let mut pings = registration.pings();
+        let mut catch_ups = self.shared.hub.catch_ups();
         let mut last_heard = Instant::now();
         let ending = loop {
             let replies = tokio::select! {
@@ -186,7 +182,8 @@ impl Session {
                     }
                     None => break Ending::Close(close_code::AGAIN, "too far behind; reconnect and resume"),
                 },
-                _ = ping.tick() => {
+                // `Lagged` is a missed tick: act on it as on one.
+                _ = pings.recv() => {
                     if last_heard.elapsed() > IDLE_LIMIT {
                         break Ending::Close(close_code::AWAY, "no answer to pings");
                     }
@@ -195,8 +192,7 @@ impl Session {
                     }
                     continue;
                 }
-                _ = resyncs.recv() => Box::pin(self.catch_up()).await,
-                _ = catch_up.tick(), if !self.shared.hub.linked() => Box::pin(self.catch_up()).await,
+                _ = catch_ups.recv() => Box::pin(self.catch_up()).await,
             };
             let mut sent = true;
             for reply in replies {
