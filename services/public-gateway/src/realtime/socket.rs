@@ -15,7 +15,6 @@ use axum::extract::ws::{
 };
 use axum::extract::{Query, State};
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
 use halo_auth::Auth;
 use halo_chats::{ChatError, ChatId, Message, Outgoing, Role};
 use halo_mitras::Heartbeats;
@@ -38,7 +37,7 @@ use super::writer::MessageWriter;
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 /// The socket's initial read buffer; it grows for a larger frame (and
 /// keeps that size).
-const READ_BUFFER_BYTES: usize = 512;
+const READ_BUFFER_BYTES: usize = 256;
 /// A socket that has sent nothing (not even a pong) this long is gone:
 /// three pings ([`super::hub::PING_EVERY_SECONDS`]) unanswered.
 const IDLE_LIMIT: Duration = Duration::from_secs(75);
@@ -103,7 +102,7 @@ pub async fn open(
         // deploy/bench/realtime.sh), and every frame written at once.
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| async move {
+        .on_upgrade(move |socket| {
             let session = Session {
                 db,
                 floor: shared.floor.get(),
@@ -114,7 +113,7 @@ pub async fn open(
                 seen: HashMap::new(),
                 window: (Instant::now(), 0),
             };
-            session.run(socket).await;
+            session.run(socket)
         }))
 }
 
@@ -149,70 +148,104 @@ struct Session {
     window: (Instant, u32),
 }
 
+/// What woke the socket's loop.
+enum Event {
+    FromApp(Option<Result<WsMessage, axum::Error>>),
+    /// A frame from the hub; `None` once the socket fell too far behind.
+    ForApp(Option<Arc<str>>),
+    Ping,
+    CatchUp,
+}
+
 impl Session {
-    /// The socket's loop. Work that awaits the database is boxed: the loop's
-    /// own future (what every idle socket keeps) then holds only the
-    /// waiting, not the largest query's state.
-    async fn run(mut self, socket: WebSocket) {
-        let registration = self.shared.hub.join(self.user);
-        let (mut out, mut incoming) = socket.split();
-        let mut pings = registration.pings();
-        let mut catch_ups = self.shared.hub.catch_ups();
-        let mut last_heard = Instant::now();
-        let ending = loop {
-            let replies = tokio::select! {
-                frame = incoming.next() => {
-                    last_heard = Instant::now();
-                    match frame {
-                        Some(Ok(WsMessage::Text(text))) if text.len() > MAX_FRAME_BYTES => {
-                            break Ending::Close(close_code::POLICY, "frames are at most 16 KiB");
-                        }
-                        Some(Ok(WsMessage::Text(text))) => Box::pin(self.handle(text.as_str())).await,
-                        Some(Ok(WsMessage::Binary(_))) => {
-                            break Ending::Close(close_code::POLICY, "frames are JSON text");
-                        }
-                        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
-                        Some(Ok(WsMessage::Close(_)) | Err(_)) | None => break Ending::Gone,
-                    }
+    /// The socket's loop. It waits for an [`Event`] and hands it to a boxed
+    /// future: what every idle socket keeps is then only the waiting, not
+    /// the state of answering (sends, queries). Not an `async fn`, whose
+    /// future would hold the session and the socket twice (the arguments,
+    /// and the body's copies of them): an idle socket's future is most of
+    /// its memory.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn's future holds its arguments twice"
+    )]
+    fn run(mut self, mut socket: WebSocket) -> impl Future<Output = ()> {
+        async move {
+            let registration = self.shared.hub.join(self.user);
+            let mut pings = registration.pings();
+            let mut catch_ups = self.shared.hub.catch_ups();
+            let mut last_heard = Instant::now();
+            let ending = loop {
+                let event = tokio::select! {
+                    frame = socket.recv() => Event::FromApp(frame),
+                    frame = registration.next_frame() => Event::ForApp(frame),
+                    // `Lagged` is a missed tick: act on it as on one.
+                    _ = pings.recv() => Event::Ping,
+                    _ = catch_ups.recv() => Event::CatchUp,
+                };
+                if let Some(ending) = Box::pin(self.on(event, &mut socket, &mut last_heard)).await {
+                    break ending;
                 }
-                frame = registration.next_frame() => match frame {
-                    Some(frame) => {
-                        self.note_delivered(&frame);
-                        vec![frame.to_string()]
-                    }
-                    None => break Ending::Close(close_code::AGAIN, "too far behind; reconnect and resume"),
-                },
-                // `Lagged` is a missed tick: act on it as on one.
-                _ = pings.recv() => {
-                    if last_heard.elapsed() > IDLE_LIMIT {
-                        break Ending::Close(close_code::AWAY, "no answer to pings");
-                    }
-                    if out.send(WsMessage::Ping(Default::default())).await.is_err() {
-                        break Ending::Gone;
-                    }
-                    continue;
-                }
-                _ = catch_ups.recv() => Box::pin(self.catch_up()).await,
             };
-            let mut sent = true;
-            for reply in replies {
-                if out.send(WsMessage::Text(reply.into())).await.is_err() {
-                    sent = false;
-                    break;
-                }
-            }
-            if !sent {
-                break Ending::Gone;
-            }
-        };
-        if let Ending::Close(code, reason) = ending {
-            let _ = out
-                .send(WsMessage::Close(Some(CloseFrame {
+            if let Ending::Close(code, reason) = ending {
+                let close = WsMessage::Close(Some(CloseFrame {
                     code,
                     reason: reason.into(),
-                })))
-                .await;
+                }));
+                let _ = Box::pin(socket.send(close)).await;
+            }
         }
+    }
+
+    /// Acts on one event and writes what it answers; `Some` ends the socket.
+    async fn on(
+        &mut self,
+        event: Event,
+        socket: &mut WebSocket,
+        last_heard: &mut Instant,
+    ) -> Option<Ending> {
+        let replies = match event {
+            Event::FromApp(frame) => {
+                *last_heard = Instant::now();
+                match frame {
+                    Some(Ok(WsMessage::Text(text))) if text.len() > MAX_FRAME_BYTES => {
+                        return Some(Ending::Close(
+                            close_code::POLICY,
+                            "frames are at most 16 KiB",
+                        ));
+                    }
+                    Some(Ok(WsMessage::Text(text))) => self.handle(text.as_str()).await,
+                    Some(Ok(WsMessage::Binary(_))) => {
+                        return Some(Ending::Close(close_code::POLICY, "frames are JSON text"));
+                    }
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => return None,
+                    Some(Ok(WsMessage::Close(_)) | Err(_)) | None => return Some(Ending::Gone),
+                }
+            }
+            Event::ForApp(Some(frame)) => {
+                self.note_delivered(&frame);
+                vec![frame.to_string()]
+            }
+            Event::ForApp(None) => {
+                return Some(Ending::Close(
+                    close_code::AGAIN,
+                    "too far behind; reconnect and resume",
+                ));
+            }
+            Event::Ping => {
+                if last_heard.elapsed() > IDLE_LIMIT {
+                    return Some(Ending::Close(close_code::AWAY, "no answer to pings"));
+                }
+                let ping = socket.send(WsMessage::Ping(Default::default())).await;
+                return ping.is_err().then_some(Ending::Gone);
+            }
+            Event::CatchUp => self.catch_up().await,
+        };
+        for reply in replies {
+            if socket.send(WsMessage::Text(reply.into())).await.is_err() {
+                return Some(Ending::Gone);
+            }
+        }
+        None
     }
 
     /// One frame from the app, and what to answer.
