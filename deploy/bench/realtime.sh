@@ -14,14 +14,14 @@
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (postgres/postgres), psql,
 # redis-server, Node 20 and npm (REFERENCE=0 skips the reference):
-#   deploy/bench/realtime.sh                       # PAIRS=1000 RATES="1000 2000 3000 4000 5000 10000" IDLE=10000
+#   deploy/bench/realtime.sh                       # PAIRS=1000 RATES="1000 2000 3000 4000 5000 6000 12000" IDLE=10000
 #   BUILD=0 REFERENCE=0 RATES=2000 deploy/bench/realtime.sh
 #   PROFILE=debug PAIRS=50 RATES=200 DURATION=3 IDLE=200 deploy/bench/realtime.sh   # a quick try
 #   RATES= deploy/bench/realtime.sh                 # idle memory only
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PAIRS=${PAIRS:-1000} RATES=${RATES-1000 2000 3000 4000 5000 10000} DURATION=${DURATION:-20} WARMUP=${WARMUP:-3}
+PAIRS=${PAIRS:-1000} RATES=${RATES-1000 2000 3000 4000 5000 6000 12000} DURATION=${DURATION:-20} WARMUP=${WARMUP:-3}
 IDLE=${IDLE:-10000} HOLD=${HOLD:-10} BUILD=${BUILD:-1} REFERENCE=${REFERENCE:-1} PROFILE=${PROFILE:-release}
 WORK=/tmp/halo-bench-realtime
 REF_DIR=/tmp/fastify-ref

@@ -6,8 +6,9 @@
 //!   halo-wsload idle --fixtures F --url A --count N --hold S --pid P [--warm W]
 //!
 //! `load` opens each pair's customer on A and mitra on B, then sends R
-//! messages a second in all, round robin over the pairs, customers and
-//! mitras taking turns, 64-character bodies. The send time rides in the
+//! messages a second in all, round robin over every customer and then
+//! every mitra (a chat's reply comes half a round after its message),
+//! 64-character bodies. The send time rides in the
 //! body, so the receiver's clock (the same process) gives the delivery
 //! latency. It prints one JSON line: acks and deliveries with p50/p99/max
 //! in ms, lost, errors, and its own CPU per message. `idle`
@@ -316,15 +317,18 @@ async fn load(args: &[String]) -> anyhow::Result<()> {
             anyhow::Ok((pair.chat_id, customer, mitra))
         }));
     }
-    let mut lanes = Vec::with_capacity(2 * pairs);
+    // Every customer's lane, then every mitra's: a chat's reply follows
+    // its message by half a round (as in a conversation), not by one send.
+    let (mut customers, mut mitras) = (Vec::with_capacity(pairs), Vec::with_capacity(pairs));
     for opening in opened {
         let (chat, customer, mitra) = opening.await??;
-        for socket in [customer, mitra] {
+        for (socket, lanes) in [(customer, &mut customers), (mitra, &mut mitras)] {
             let (tx, rx) = mpsc::unbounded_channel::<u64>();
             tokio::spawn(drive(socket, chat.clone(), rx, run.clone()));
             lanes.push(tx);
         }
     }
+    let lanes: Vec<_> = customers.into_iter().chain(mitras).collect();
     eprintln!("{pairs} pairs connected; the servers subscribe");
     tokio::time::sleep(Duration::from_secs(1)).await;
 
