@@ -61,7 +61,7 @@ pub struct Message {
     pub sent_at: DateTime<Utc>,
 }
 
-#[derive(FromRow)]
+#[derive(FromRow, Clone)]
 struct MessageRow {
     id: i64,
     chat_id: Uuid,
@@ -184,13 +184,10 @@ pub struct Outgoing {
 
 #[derive(FromRow)]
 struct BatchRow {
-    id: i64,
-    chat_id: Uuid,
-    sender: String,
+    #[sqlx(flatten)]
+    message: MessageRow,
     sender_id: Uuid,
     client_msg_id: String,
-    body: String,
-    created_at: DateTime<Utc>,
     recipient: Uuid,
 }
 
@@ -244,17 +241,15 @@ pub async fn send_batch(db: &PgPool, batch: &[Outgoing]) -> Result<Vec<Option<Se
         .iter()
         .map(|row| {
             let sent = Sent {
-                message: Message {
-                    id: row.id,
-                    chat_id: ChatId(row.chat_id),
-                    sender: Role::parse(&row.sender),
-                    body: row.body.clone(),
-                    sent_at: row.created_at,
-                },
+                message: row.message.clone().into(),
                 recipient: row.recipient,
             };
             (
-                (row.chat_id, row.sender_id, row.client_msg_id.as_str()),
+                (
+                    row.message.chat_id,
+                    row.sender_id,
+                    row.client_msg_id.as_str(),
+                ),
                 sent,
             )
         })

@@ -5,8 +5,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{chat_of, customer, knobs, mitra, paid_order, topics};
-use halo_chats::ChatId;
+use common::{accepted_chat, chat_of, customer, knobs, mitra, paid_order, topics};
 use halo_testkit::TestDb;
 
 fn day(text: &str) -> NaiveDate {
@@ -24,10 +23,7 @@ async fn suspending_a_mitra_ends_their_chats_passes_their_offers_on_and_takes_th
     halo_chats::dispatch_paid_orders(&db.pool, &knobs)
         .await
         .unwrap();
-    let (active_chat, _, _) = chat_of(&db.pool, serving).await;
-    halo_chats::accept(&db.pool, &knobs, suspended, ChatId(active_chat))
-        .await
-        .unwrap();
+    let active_chat = accepted_chat(&db.pool, &knobs, serving, suspended).await;
     let (offered_chat, _, offered_to) = chat_of(&db.pool, waiting).await;
     assert_eq!(offered_to, Some(suspended));
     let other = mitra(&db.pool, 2).await;
@@ -99,15 +95,9 @@ async fn earnings_count_jakarta_days_at_the_share_in_force_when_each_order_was_s
     halo_chats::dispatch_paid_orders(&db.pool, &knobs)
         .await
         .unwrap();
-    let (first, _, _) = chat_of(&db.pool, late_evening).await;
-    halo_chats::accept(&db.pool, &knobs, serving, ChatId(first))
-        .await
-        .unwrap();
+    accepted_chat(&db.pool, &knobs, late_evening, serving).await;
     knobs.mitra_revenue_share_percent = 50;
-    let (second, _, _) = chat_of(&db.pool, after_midnight).await;
-    halo_chats::accept(&db.pool, &knobs, serving, ChatId(second))
-        .await
-        .unwrap();
+    accepted_chat(&db.pool, &knobs, after_midnight, serving).await;
     // 23:59:59 and 00:00:00 in Jakarta (UTC+7), either side of midnight.
     for (order, at) in [
         (late_evening, "2026-11-25T16:59:59Z"),

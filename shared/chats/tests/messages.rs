@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{chat_of, customer, knobs, mitra, paid_order};
+use common::{accepted_chat, customer, knobs, mitra, paid_order};
 use halo_chats::{ChatId, Outgoing, Role};
 use halo_testkit::TestDb;
 use uuid::Uuid;
@@ -27,10 +27,7 @@ async fn a_batch_stores_each_message_once_in_order_and_leaves_refusals_to_the_si
     halo_chats::dispatch_paid_orders(&db.pool, &knobs)
         .await
         .unwrap();
-    let (chat, _, _) = chat_of(&db.pool, order).await;
-    halo_chats::accept(&db.pool, &knobs, serving, ChatId(chat))
-        .await
-        .unwrap();
+    let chat = accepted_chat(&db.pool, &knobs, order, serving).await;
     let stranger = customer(&db.pool, "+6281300000022").await;
 
     let batch = [

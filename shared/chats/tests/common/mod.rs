@@ -73,6 +73,15 @@ pub async fn chat_of(db: &PgPool, order: Uuid) -> (Uuid, String, Option<Uuid>) {
         .unwrap()
 }
 
+/// The chat of a dispatched `order`, accepted by `serving`.
+pub async fn accepted_chat(db: &PgPool, knobs: &Knobs, order: Uuid, serving: Uuid) -> Uuid {
+    let (chat, _, _) = chat_of(db, order).await;
+    halo_chats::accept(db, knobs, serving, halo_chats::ChatId(chat))
+        .await
+        .unwrap();
+    chat
+}
+
 pub async fn order_status(db: &PgPool, order: Uuid) -> String {
     sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
         .bind(order)
