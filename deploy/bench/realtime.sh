@@ -11,8 +11,9 @@
 # the servers' CPU per message, with the machine's noise over each rate
 # (CPU stolen by the hypervisor, time some task stalled on I/O: a run on a
 # throttled disk or a busy host reads differently); then resident memory
-# per idle socket with IDLE sockets on one instance. The reference's own wsload.js smoke check
-# is run against ours first (same frames). Release build by default.
+# per idle socket with IDLE sockets on one instance. The reference's own
+# wsload.js smoke check is run against ours first (same frames). Release
+# build by default.
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (postgres/postgres), psql,
 # redis-server, Node 20 and npm (REFERENCE=0 skips the reference):
@@ -39,12 +40,14 @@ BENCH=realtime
 # shellcheck source=deploy/bench/stack.sh
 source "$ROOT/deploy/bench/stack.sh"
 wait_http() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.2; done; log "$1 not ready"; exit 1; }
-# CPU seconds (user + system) a process has used.
-cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
-# The machine's own noise, to read a run by: CPU ticks stolen by the
-# hypervisor and all ticks (/proc/stat), microseconds some task waited on
-# I/O (/proc/pressure/io; -1 without PSI), and the time.
-machine() {
+# What a rate is read by, taken before and after it: the CPU seconds
+# (user + system) the servers' processes have used, then the machine's own
+# noise: CPU ticks stolen by the hypervisor and all ticks (/proc/stat),
+# microseconds some task waited on I/O (/proc/pressure/io; -1 without
+# PSI), and the time.
+snapshot() { # PID...
+  # shellcheck disable=SC2046 # one path per pid
+  awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { printf "%.3f ", s / hz }' $(printf '/proc/%s/stat ' "$@")
   awk '/^cpu /{ t = 0; for (i = 2; i <= 9; i++) t += $i; printf "%d %d ", $9, t }' /proc/stat
   if [ -r /proc/pressure/io ]; then awk -F'total=' 'NR == 1 { printf "%d ", $2 }' /proc/pressure/io; else printf -- "-1 "; fi
   date +%s.%N
@@ -73,20 +76,19 @@ measure() { # NAME URL_A URL_B PID_A PID_B FIXTURES
   local name=$1 url_a=$2 url_b=$3 pid_a=$4 pid_b=$5 fixtures=$6 rate before after
   for rate in $RATES; do
     log "$name: $rate messages/s over $PAIRS pairs, ${WARMUP}s warm-up + ${DURATION}s"
-    before=$(echo "$(cpu_of "$pid_a") + $(cpu_of "$pid_b")" | bc) machine_before=$(machine)
+    before=$(snapshot "$pid_a" "$pid_b")
     "$bin/halo-wsload" load --fixtures "$fixtures" --url-a "$url_a" --url-b "$url_b" --pairs "$PAIRS" \
       --rate "$rate" --duration "$DURATION" --warmup "$WARMUP" >"$WORK/load.json"
-    after=$(echo "$(cpu_of "$pid_a") + $(cpu_of "$pid_b")" | bc) machine_after=$(machine)
-    python3 - "$name" "$before" "$after" "$WARMUP" "$DURATION" "$WORK/load.json" "$machine_before" "$machine_after" \
-      >>"$WORK/results.jsonl" <<'PY'
+    after=$(snapshot "$pid_a" "$pid_b")
+    python3 - "$name" "$before" "$after" "$WARMUP" "$DURATION" "$WORK/load.json" >>"$WORK/results.jsonl" <<'PY'
 import json, sys
-name, before, after, warmup, duration = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+name, warmup, duration = sys.argv[1], int(sys.argv[4]), int(sys.argv[5])
+(cpu0, steal0, ticks0, io0, at0), (cpu1, steal1, ticks1, io1, at1) = ([float(v) for v in s.split()] for s in sys.argv[2:4])
 r = json.load(open(sys.argv[6]))
 # CPU over the whole run (warm-up, measured part, drain), per message sent in it.
 sent_all = r["sent"] * (warmup + duration) / duration
-r.update(server=name, cpu_us_per_message=round((after - before) * 1e6 / max(sent_all, 1)))
-(steal0, ticks0, io0, at0), (steal1, ticks1, io1, at1) = ([float(v) for v in m.split()] for m in sys.argv[7:9])
-r.update(steal_pct=round(100 * (steal1 - steal0) / max(ticks1 - ticks0, 1), 1),
+r.update(server=name, cpu_us_per_message=round((cpu1 - cpu0) * 1e6 / max(sent_all, 1)),
+         steal_pct=round(100 * (steal1 - steal0) / max(ticks1 - ticks0, 1), 1),
          io_stall_pct=None if io0 < 0 else round(100 * (io1 - io0) / ((at1 - at0) * 1e6), 1))
 print(json.dumps(r))
 PY
